@@ -29,9 +29,9 @@
 #define SRD_DISK_PREFIX		"srd"		/* /dev/srd<N> */
 
 /* srd_info.flags */
-#define SRD_FLAG_PREALLOC	(1U << 0) /* allocate every page up front */
-#define SRD_FLAG_READ_ONLY	(1U << 1) /* disk is read-only */
-#define SRD_FLAG_OVERCOMMIT	(1U << 2) /* allow size > physical RAM */
+#define SRD_FLAG_PREALLOC	0x1U		/* allocate every page up front */
+#define SRD_FLAG_READ_ONLY	0x2U		/* disk is read-only */
+#define SRD_FLAG_OVERCOMMIT	0x4U		/* allow size > physical RAM */
 #define SRD_FLAGS_ALL		(SRD_FLAG_PREALLOC | SRD_FLAG_READ_ONLY | \
 				 SRD_FLAG_OVERCOMMIT)
 

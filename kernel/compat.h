@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Block layer API differences between the kernels storctl builds for.
+ *
+ * This is the only place in kernel/ that tests LINUX_VERSION_CODE; the .c
+ * files use the helpers below.  Tested on 6.1 and 6.12 (Debian 12).  The
+ * STOR_KV_* versions are where upstream changed each interface.
+ */
+#ifndef _STORCTL_COMPAT_H
+#define _STORCTL_COMPAT_H
+
+#include <linux/blkdev.h>
+#include <linux/err.h>
+#include <linux/limits.h>
+#include <linux/version.h>
+
+#define STOR_KV_MIN		KERNEL_VERSION(6, 1, 0)
+/*
+ * block_device_operations.open takes (struct gendisk *, blk_mode_t)
+ * instead of (struct block_device *, fmode_t); BLK_OPEN_WRITE replaces
+ * FMODE_WRITE.
+ */
+#define STOR_KV_OPEN_GENDISK	KERNEL_VERSION(6, 5, 0)
+/*
+ * blk_alloc_disk() takes the queue limits up front and returns an ERR_PTR;
+ * the blk_queue_*() limit setters are deprecated.
+ */
+#define STOR_KV_ALLOC_LIMITS	KERNEL_VERSION(6, 9, 0)
+/*
+ * Queue features (nowait, iostats, rotational, ...) are part of struct
+ * queue_limits instead of request_queue flags.
+ */
+#define STOR_KV_QUEUE_FEATURES	KERNEL_VERSION(6, 11, 0)
+
+#if LINUX_VERSION_CODE < STOR_KV_MIN
+#error "storctl kernel modules need Linux 6.1 or later"
+#endif
+
+/**
+ * struct stor_queue_config - queue limits and features of a bio-based disk
+ * @logical_block_size: smallest addressable unit, in bytes
+ * @physical_block_size: smallest unit written without read-modify-write
+ * @io_min: preferred minimum I/O size, in bytes
+ * @max_hw_sectors: largest read/write bio the driver accepts
+ * @max_discard_sectors: largest discard bio, 0 if discard is unsupported
+ * @discard_granularity: unit in which discard frees space, in bytes
+ * @max_write_zeroes_sectors: largest write-zeroes bio, 0 if unsupported
+ * @nowait: the driver handles REQ_NOWAIT bios
+ * @iostats: account I/O in /sys/block/<disk>/stat by default
+ *
+ * The disk is non-rotational, does not feed the entropy pool and has no
+ * volatile write cache.  Segment count and size are not limited.
+ */
+struct stor_queue_config {
+	unsigned int logical_block_size;
+	unsigned int physical_block_size;
+	unsigned int io_min;
+	unsigned int max_hw_sectors;
+	unsigned int max_discard_sectors;
+	unsigned int discard_granularity;
+	unsigned int max_write_zeroes_sectors;
+	bool nowait;
+	bool iostats;
+};
+
+#if LINUX_VERSION_CODE < STOR_KV_QUEUE_FEATURES
+static inline void stor_set_queue_flags(struct request_queue *q,
+					const struct stor_queue_config *cfg)
+{
+	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
+	if (cfg->nowait)
+		blk_queue_flag_set(QUEUE_FLAG_NOWAIT, q);
+	if (cfg->iostats)
+		blk_queue_flag_set(QUEUE_FLAG_IO_STAT, q);
+}
+#endif
+
+#if LINUX_VERSION_CODE >= STOR_KV_ALLOC_LIMITS
+/**
+ * stor_alloc_disk - allocate a bio-based gendisk with the given limits
+ * @cfg: queue limits and features
+ * @node: NUMA node for the gendisk and queue, or NUMA_NO_NODE
+ *
+ * Return: the disk, or an ERR_PTR.  Free with put_disk().
+ */
+static inline struct gendisk *
+stor_alloc_disk(const struct stor_queue_config *cfg, int node)
+{
+	struct queue_limits lim = {
+		.logical_block_size	= cfg->logical_block_size,
+		.physical_block_size	= cfg->physical_block_size,
+		.io_min			= cfg->io_min,
+		.max_hw_sectors		= cfg->max_hw_sectors,
+		.max_segments		= USHRT_MAX,
+		.max_segment_size	= UINT_MAX,
+		.max_hw_discard_sectors	= cfg->max_discard_sectors,
+		.discard_granularity	= cfg->discard_granularity,
+		.max_write_zeroes_sectors = cfg->max_write_zeroes_sectors,
+	};
+	struct gendisk *disk;
+
+#if LINUX_VERSION_CODE >= STOR_KV_QUEUE_FEATURES
+	/* Not rotational and no entropy contribution: features left clear. */
+	if (cfg->nowait)
+		lim.features |= BLK_FEAT_NOWAIT;
+	if (cfg->iostats)
+		lim.features |= BLK_FEAT_IO_STAT;
+#endif
+	disk = blk_alloc_disk(&lim, node);
+#if LINUX_VERSION_CODE < STOR_KV_QUEUE_FEATURES
+	if (!IS_ERR(disk))
+		stor_set_queue_flags(disk->queue, cfg);
+#endif
+	return disk;
+}
+#else
+static inline struct gendisk *
+stor_alloc_disk(const struct stor_queue_config *cfg, int node)
+{
+	struct request_queue *q;
+	struct gendisk *disk;
+
+	disk = blk_alloc_disk(node);
+	if (!disk)
+		return ERR_PTR(-ENOMEM);
+	q = disk->queue;
+	/* The logical block size first: the other setters round to it. */
+	blk_queue_logical_block_size(q, cfg->logical_block_size);
+	blk_queue_physical_block_size(q, cfg->physical_block_size);
+	blk_queue_io_min(q, cfg->io_min);
+	blk_queue_max_hw_sectors(q, cfg->max_hw_sectors);
+	blk_queue_max_segments(q, USHRT_MAX);
+	blk_queue_max_segment_size(q, UINT_MAX);
+	blk_queue_max_discard_sectors(q, cfg->max_discard_sectors);
+	q->limits.discard_granularity = cfg->discard_granularity;
+	blk_queue_max_write_zeroes_sectors(q, cfg->max_write_zeroes_sectors);
+	stor_set_queue_flags(q, cfg);
+	return disk;
+}
+#endif
+
+/*
+ * STOR_DEFINE_BDEV_OPEN(prefix) defines prefix_open(), a
+ * block_device_operations.open method with this kernel's prototype that
+ * calls
+ *	int prefix_open_disk(struct gendisk *disk, bool for_write);
+ * with disk->open_mutex held.
+ */
+#if LINUX_VERSION_CODE >= STOR_KV_OPEN_GENDISK
+#define STOR_DEFINE_BDEV_OPEN(prefix)					\
+static int prefix##_open(struct gendisk *disk, blk_mode_t mode)		\
+{									\
+	return prefix##_open_disk(disk, mode & BLK_OPEN_WRITE);		\
+}
+#else
+#define STOR_DEFINE_BDEV_OPEN(prefix)					\
+static int prefix##_open(struct block_device *bdev, fmode_t mode)	\
+{									\
+	return prefix##_open_disk(bdev->bd_disk, mode & FMODE_WRITE);	\
+}
+#endif
+
+#endif /* _STORCTL_COMPAT_H */
