@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+//
+// Command groups register themselves (one file per verb group, e.g.
+// ramdisk.cpp) with a static CommandRegistrar; main() builds the CLI11 app
+// from the registry.  A subcommand's CLI11 callback only records the action
+// to run; main() runs it after parsing has finished, so global options given
+// after the verb (e.g. --json) are already known.
+#pragma once
+
+#include <functional>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <storctl/ramdisk.hpp>
+#include <storctl/result.hpp>
+
+#include "output.hpp"
+
+namespace CLI {
+class App;
+} // namespace CLI
+
+namespace storctl::cli {
+
+/// Environment overrides (for tests and unusual setups):
+///   STORCTL_SRD_CONTROL  control device path (default /dev/srd-control)
+///   STORCTL_SYSFS        sysfs root (default /sys)
+inline constexpr const char *kEnvSrdControl = "STORCTL_SRD_CONTROL";
+inline constexpr const char *kEnvSysfs = "STORCTL_SYSFS";
+
+struct Context;
+using Action = std::function<Result<void>(Context &)>;
+
+/// State shared by main() and the command groups for one invocation.
+struct Context {
+	bool json = false;  ///< global --json
+	Action action;      ///< set by the selected subcommand's callback
+	std::ostream *out = nullptr;
+
+	OutputFormat format() const { return json ? OutputFormat::json : OutputFormat::text; }
+	std::unique_ptr<Printer> printer() const;
+	/// A RamdiskManager honouring the environment overrides.
+	RamdiskManager ramdisk_manager() const;
+};
+
+using RegisterFn = void (*)(CLI::App &app, Context &ctx);
+
+struct CommandGroup {
+	std::string name;
+	RegisterFn add;
+};
+
+/// Registered groups, sorted by name.
+const std::vector<CommandGroup> &command_groups();
+
+struct CommandRegistrar {
+	CommandRegistrar(std::string name, RegisterFn add);
+};
+
+} // namespace storctl::cli

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+#include "output.hpp"
+
+#include <algorithm>
+#include <array>
+#include <sstream>
+
+#include <storctl/size.hpp>
+
+namespace storctl::cli {
+
+Json to_json(const RamdiskInfo &info)
+{
+	Json j = Json::object();
+	j["name"] = info.name;
+	j["path"] = info.path;
+	j["index"] = info.index;
+	j["size_bytes"] = info.size_bytes;
+	j["used_bytes"] = info.used_bytes;
+	j["logical_block_size"] = info.logical_block_size;
+	j["alloc_failures"] = info.alloc_failures;
+	j["open_count"] = info.open_count;
+	j["numa_node"] = info.numa_node ? Json(*info.numa_node) : Json(nullptr);
+	j["read_only"] = info.read_only;
+	j["prealloc"] = info.prealloc;
+	j["overcommit"] = info.overcommit;
+	return j;
+}
+
+Json to_json(const std::vector<RamdiskInfo> &disks)
+{
+	Json j = Json::array();
+	for (const RamdiskInfo &d : disks)
+		j.push_back(to_json(d));
+	return j;
+}
+
+std::string format_ramdisk_options(const RamdiskInfo &info)
+{
+	std::string s;
+	auto add = [&s](const std::string &opt) {
+		if (!s.empty())
+			s += ',';
+		s += opt;
+	};
+	if (info.prealloc)
+		add("prealloc");
+	if (info.overcommit)
+		add("overcommit");
+	if (info.numa_node)
+		add("numa=" + std::to_string(*info.numa_node));
+	return s.empty() ? "-" : s;
+}
+
+std::string format_ramdisk_table(const std::vector<RamdiskInfo> &disks)
+{
+	constexpr std::size_t kCols = 7;
+	using Row = std::array<std::string, kCols>;
+	std::vector<Row> rows;
+	rows.push_back({"NAME", "PATH", "SIZE", "USED", "LBS", "RO", "OPTIONS"});
+	for (const RamdiskInfo &d : disks)
+		rows.push_back({d.name, d.path, format_size(d.size_bytes), format_size(d.used_bytes),
+				std::to_string(d.logical_block_size), d.read_only ? "yes" : "no",
+				format_ramdisk_options(d)});
+
+	std::array<std::size_t, kCols> width{};
+	for (const Row &r : rows)
+		for (std::size_t c = 0; c < kCols; c++)
+			width[c] = std::max(width[c], r[c].size());
+
+	std::string out;
+	for (const Row &r : rows) {
+		std::string line;
+		for (std::size_t c = 0; c < kCols; c++) {
+			line += r[c];
+			if (c + 1 < kCols)
+				line.append(width[c] - r[c].size() + 2, ' ');
+		}
+		out += line;
+		out += '\n';
+	}
+	return out;
+}
+
+std::string format_ramdisk_info(const RamdiskInfo &info)
+{
+	auto yes_no = [](bool b) { return b ? "yes" : "no"; };
+	auto bytes = [](std::uint64_t n) {
+		return format_size(n) + " (" + std::to_string(n) + " bytes)";
+	};
+	std::ostringstream o;
+	o << "name: " << info.name << '\n'
+	  << "path: " << info.path << '\n'
+	  << "index: " << info.index << '\n'
+	  << "size: " << bytes(info.size_bytes) << '\n'
+	  << "used: " << bytes(info.used_bytes) << '\n'
+	  << "logical_block_size: " << info.logical_block_size << '\n'
+	  << "numa_node: " << (info.numa_node ? std::to_string(*info.numa_node) : "none") << '\n'
+	  << "read_only: " << yes_no(info.read_only) << '\n'
+	  << "prealloc: " << yes_no(info.prealloc) << '\n'
+	  << "overcommit: " << yes_no(info.overcommit) << '\n'
+	  << "open_count: " << info.open_count << '\n'
+	  << "alloc_failures: " << info.alloc_failures << '\n';
+	return o.str();
+}
+
+namespace {
+
+class TextPrinter final : public Printer {
+public:
+	explicit TextPrinter(std::ostream &out) : out_(out) {}
+
+	void ramdisk_created(const RamdiskInfo &info) override
+	{
+		out_ << "created " << info.name << " (" << info.path << ", "
+		     << format_size(info.size_bytes) << ")\n";
+	}
+	void ramdisk_list(const std::vector<RamdiskInfo> &disks) override
+	{
+		out_ << format_ramdisk_table(disks);
+	}
+	void ramdisk_info(const RamdiskInfo &info) override
+	{
+		out_ << format_ramdisk_info(info);
+	}
+	void ramdisk_resized(const RamdiskInfo &info) override
+	{
+		out_ << "resized " << info.name << " to " << format_size(info.size_bytes) << '\n';
+	}
+	void ramdisk_removed(std::string_view name) override
+	{
+		out_ << "removed " << name << '\n';
+	}
+
+private:
+	std::ostream &out_;
+};
+
+class JsonPrinter final : public Printer {
+public:
+	explicit JsonPrinter(std::ostream &out) : out_(out) {}
+
+	void ramdisk_created(const RamdiskInfo &info) override { emit(to_json(info)); }
+	void ramdisk_list(const std::vector<RamdiskInfo> &disks) override { emit(to_json(disks)); }
+	void ramdisk_info(const RamdiskInfo &info) override { emit(to_json(info)); }
+	void ramdisk_resized(const RamdiskInfo &info) override { emit(to_json(info)); }
+	void ramdisk_removed(std::string_view name) override
+	{
+		emit(Json{{"removed", std::string(name)}});
+	}
+
+private:
+	void emit(const Json &j) { out_ << j.dump() << '\n'; }
+
+	std::ostream &out_;
+};
+
+} // namespace
+
+std::unique_ptr<Printer> make_printer(OutputFormat format, std::ostream &out)
+{
+	if (format == OutputFormat::json)
+		return std::make_unique<JsonPrinter>(out);
+	return std::make_unique<TextPrinter>(out);
+}
+
+} // namespace storctl::cli
