@@ -79,6 +79,7 @@ int srd_dev_resize(struct srd_device *srd, u64 size_bytes);
 void srd_dev_fill_info(struct srd_device *srd, struct srd_info *info);
 
 /* srd_io.c */
+extern unsigned long srd_reserve_pages;
 extern const struct block_device_operations srd_fops;
 int srd_store_prealloc(struct srd_device *srd, pgoff_t first, pgoff_t end);
 void srd_store_free_range(struct srd_device *srd, pgoff_t first);

@@ -14,6 +14,7 @@
 #include <linux/bio.h>
 #include <linux/gfp.h>
 #include <linux/highmem.h>
+#include <linux/jiffies.h>
 #include <linux/lockdep.h>
 #include <linux/minmax.h>
 #include <linux/mm.h>
@@ -36,8 +37,37 @@
 /* Pages handled between rescheduling points in long loops. */
 #define SRD_BATCH	1024
 
+/*
+ * The memory reserve.  Once the memory the system reports as available
+ * (si_mem_available(): free pages plus what reclaim can get back) falls
+ * below srd_reserve_pages, writes that need a new page fail instead.
+ * Allocation with __GFP_NORETRY alone does not stop a disk from taking
+ * the last free pages, after which the rest of the system's allocations
+ * end in the OOM killer.  The estimate walks every zone, so it is
+ * refreshed at most once per jiffy and shared by all disks; a disk can
+ * overshoot by what it allocates within one jiffy, which the reserve
+ * absorbs.
+ */
+unsigned long srd_reserve_pages;
+static unsigned long srd_mem_checked_at;
+static bool srd_mem_low;
+
+static bool srd_memory_low(void)
+{
+	unsigned long now = jiffies;
+
+	if (READ_ONCE(srd_mem_checked_at) != now) {
+		WRITE_ONCE(srd_mem_checked_at, now);
+		WRITE_ONCE(srd_mem_low, si_mem_available() <
+			   (long)READ_ONCE(srd_reserve_pages));
+	}
+	return READ_ONCE(srd_mem_low);
+}
+
 static struct page *srd_alloc_page(struct srd_device *srd, gfp_t gfp)
 {
+	if (srd_memory_low())
+		return NULL;
 	gfp |= __GFP_HIGHMEM;
 	if (srd->nid == NUMA_NO_NODE)
 		return alloc_page(gfp);

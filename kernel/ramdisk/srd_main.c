@@ -27,6 +27,15 @@ module_param(max_disks, int, 0444);
 MODULE_PARM_DESC(max_disks,
 		 "Maximum number of RAM disks, indexes 0..max_disks-1 (default 64)");
 
+/*
+ * Memory kept for the rest of the system: writes needing a new page fail
+ * (counted in alloc_failures) once available memory is below this.
+ */
+static int reserve_mb = -1;
+module_param(reserve_mb, int, 0444);
+MODULE_PARM_DESC(reserve_mb,
+		 "MiB of available memory RAM disks never take (default -1: 1/32 of RAM, 32..1024 MiB)");
+
 int srd_major;
 
 /* Serialises control operations and protects srd_disks. */
@@ -313,6 +322,13 @@ static int __init srd_init(void)
 		max_disks = fixed;
 	}
 
+	if (reserve_mb < 0) {
+		u64 auto_mb = ((u64)totalram_pages() << PAGE_SHIFT) >> 25;
+
+		reserve_mb = clamp_t(u64, auto_mb, 32, 1024);
+	}
+	srd_reserve_pages = (unsigned long)reserve_mb << (20 - PAGE_SHIFT);
+
 	ret = register_blkdev(0, SRD_DISK_PREFIX);
 	if (ret < 0)
 		return ret;
@@ -322,7 +338,7 @@ static int __init srd_init(void)
 	if (ret)
 		goto err_unregister_blkdev;
 
-	pr_info("loaded, max_disks=%d\n", max_disks);
+	pr_info("loaded, max_disks=%d reserve_mb=%d\n", max_disks, reserve_mb);
 	return 0;
 
 err_unregister_blkdev:
