@@ -1,0 +1,1270 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dm-stor-cache: the device-mapper target "stor-cache", a write-through
+ * (wt) or write-around (wa) cache of a slow origin device on a fast cache
+ * device.  Metadata lives in memory only.  See docs/dm-stor-cache.md for
+ * the table, status and message formats and for the design.
+ *
+ * Mapping: oblock (origin block) -> cblock (cache block) is a chained hash
+ * of 32-bit cblock indexes; the reverse map is one u64 per cblock.  Every
+ * change of the mapping, of a cblock's state and every policy call except
+ * scp_hit() happens under c->lock.  A read hit looks the block up without
+ * the lock and remembers the cblock's generation; every unmap increments
+ * the generation before the cblock can be reused, and the hit's end_io
+ * compares: a changed generation (or a cache read error) sends the bio to
+ * the origin again from the per-target worker (end_io returns
+ * DM_ENDIO_INCOMPLETE and the worker resubmits the same bio, as
+ * dm-multipath does), so a hit never returns another block's data.
+ */
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/device-mapper.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/percpu.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/wait.h>
+#include <linux/workqueue.h>
+
+#include "compat.h"
+#include "policy/scp.h"
+
+#define DM_MSG_PREFIX "stor-cache"
+
+/* Cache block size limits, in 512-byte sectors: 4 KiB .. 1 MiB. */
+#define SC_MIN_BLOCK_SECTORS	8U
+#define SC_MAX_BLOCK_SECTORS	2048U
+
+#define SC_NO_OBLOCK		U64_MAX
+/* Lock-free chain walks give up (and take the lock) after this many. */
+#define SC_WALK_MAX		64
+/* Writes in flight, counted per stripe of origin blocks. */
+#define SC_STRIPE_BITS		10
+#define SC_NR_STRIPES		BIT(SC_STRIPE_BITS)
+/* Most tunables a table line carries. */
+#define SC_MAX_OPTS		16
+
+/* c->flags[cblock] */
+#define SC_VALID	0x1	/* cached, reads may be served from it */
+#define SC_FILLING	0x2	/* promotion in flight (policy: PENDING) */
+#define SC_WT_WRITING	0x4	/* a write-through cache write is in flight */
+
+enum sc_mode {
+	SC_MODE_WT,
+	SC_MODE_WA,
+};
+
+enum sc_bio_type {
+	SC_BIO_ORIGIN,	/* remapped to the origin */
+	SC_BIO_HIT,	/* read served from the cache */
+	SC_BIO_RETRY,	/* read hit sent to the origin again */
+	SC_BIO_FILL,	/* read miss whose data also fills a cblock */
+	SC_BIO_WT,	/* write to the origin plus a clone to the cache */
+};
+
+enum sc_counter {
+	SC_READ_HITS,
+	SC_READ_MISSES,
+	SC_WRITE_HITS,
+	SC_WRITE_MISSES,
+	SC_PROMOTIONS,
+	SC_EVICTIONS,
+	SC_INVALIDATIONS,
+	SC_CACHE_ERRORS,
+	SC_ORIGIN_ERRORS,
+	SC_PROMOTION_FAILURES,
+	SC_RETRIES,
+	SC_NR_COUNTERS,
+};
+
+struct sc_stats {
+	u64 v[SC_NR_COUNTERS];
+};
+
+struct sc_opt {
+	const char *name;	/* the policy's own string */
+	u32 value;
+};
+
+struct sc_cache;
+
+/* One promotion: pages holding a copy of the block, written to the cache. */
+struct sc_fill {
+	struct list_head list;
+	struct sc_cache *c;
+	struct bio *bio;
+	u32 cblock;
+	u32 gen;
+};
+
+struct sc_cache {
+	struct dm_target *ti;
+	struct dm_dev *origin;
+	struct dm_dev *cache;
+	enum sc_mode mode;
+	u32 block_sectors;
+	u32 block_shift;	/* log2(block_sectors) */
+	u32 nr_cblocks;
+
+	/* table arguments, for STATUSTYPE_TABLE */
+	const char *policy_name;	/* NULL: not given */
+	struct sc_opt opts[SC_MAX_OPTS];
+	u32 nr_opts;
+
+	spinlock_t lock;	/* policy, mapping, flags; irq-safe */
+	struct scp_policy *policy;
+	void *policy_mem;
+	u32 hash_bits;
+	u32 *buckets;		/* 1 << hash_bits chain heads */
+	u32 *next;		/* per cblock: chain link */
+	u64 *oblock;		/* per cblock: reverse map */
+	u32 *gen;		/* per cblock: bumped by every unmap */
+	u8 *flags;		/* per cblock: SC_* */
+	atomic_t stripes[SC_NR_STRIPES];
+
+	struct sc_stats __percpu *stats;
+	struct bio_set bs;
+
+	struct workqueue_struct *wq;
+	struct work_struct work;
+	spinlock_t work_lock;	/* protects the two lists below */
+	struct bio_list retries;
+	struct list_head fills;
+
+	atomic_t nr_fills;	/* promotions allocated and not yet freed */
+	wait_queue_head_t fill_wait;
+	bool suspending;
+};
+
+/* Per-bio data. */
+struct sc_bio {
+	u8 type;		/* enum sc_bio_type */
+	bool promote;		/* SC_BIO_WT: the write fills a new cblock */
+	bool stripes_held;
+	blk_status_t cache_status;
+	u32 cblock;
+	u32 gen;
+	u64 first_oblock;	/* stripes held: blocks first .. first+n-1 */
+	u64 nr_oblocks;
+	struct bvec_iter iter;	/* as remapped to the origin */
+	struct sc_fill *fill;
+};
+
+static inline void sc_inc(struct sc_cache *c, enum sc_counter i)
+{
+	this_cpu_inc(c->stats->v[i]);
+}
+
+static inline struct sc_bio *sc_pb(struct bio *bio)
+{
+	return dm_per_bio_data(bio, sizeof(struct sc_bio));
+}
+
+/* ------------------------------------------------------------ mapping */
+
+static inline u32 sc_bucket(struct sc_cache *c, u64 ob)
+{
+	return hash_64(ob, c->hash_bits);
+}
+
+/* Under c->lock. */
+static u32 sc_lookup_locked(struct sc_cache *c, u64 ob)
+{
+	u32 cb = c->buckets[sc_bucket(c, ob)];
+
+	while (cb != SCP_NIL && c->oblock[cb] != ob)
+		cb = c->next[cb];
+	return cb;
+}
+
+/*
+ * Without the lock: may miss an entry that is being moved (the caller then
+ * takes the lock), never returns a cblock whose oblock is not @ob at the
+ * time of the check.
+ */
+static u32 sc_lookup_lockless(struct sc_cache *c, u64 ob)
+{
+	u32 cb = READ_ONCE(c->buckets[sc_bucket(c, ob)]);
+	int steps = 0;
+
+	while (cb != SCP_NIL && cb < c->nr_cblocks && steps++ < SC_WALK_MAX) {
+		if (READ_ONCE(c->oblock[cb]) == ob)
+			return cb;
+		cb = READ_ONCE(c->next[cb]);
+	}
+	return SCP_NIL;
+}
+
+/* Under c->lock: @cb (unmapped) now holds @ob, state @state. */
+static void sc_set_mapping(struct sc_cache *c, u32 cb, u64 ob, u8 state)
+{
+	u32 b = sc_bucket(c, ob);
+
+	WRITE_ONCE(c->oblock[cb], ob);
+	WRITE_ONCE(c->next[cb], c->buckets[b]);
+	WRITE_ONCE(c->flags[cb], (c->flags[cb] & SC_WT_WRITING) | state);
+	smp_wmb(); /* entry complete before it is reachable */
+	WRITE_ONCE(c->buckets[b], cb);
+}
+
+/*
+ * Under c->lock: forget what @cb holds (if anything).  The generation
+ * changes before the oblock does, so a lock-free reader that saw the old
+ * mapping notices at completion.
+ */
+static void sc_unmap(struct sc_cache *c, u32 cb)
+{
+	u64 ob = c->oblock[cb];
+	u32 *link;
+
+	if (ob == SC_NO_OBLOCK)
+		return;
+	WRITE_ONCE(c->flags[cb], c->flags[cb] & SC_WT_WRITING);
+	/* Not VALID before the new generation is visible (sc_map_read()). */
+	smp_wmb();
+	WRITE_ONCE(c->gen[cb], c->gen[cb] + 1);
+	/* The new generation before the block leaves its chain. */
+	smp_wmb();
+	link = &c->buckets[sc_bucket(c, ob)];
+	while (*link != SCP_NIL && *link != cb)
+		link = &c->next[*link];
+	if (*link == cb)
+		WRITE_ONCE(*link, c->next[cb]);
+	WRITE_ONCE(c->oblock[cb], SC_NO_OBLOCK);
+}
+
+/* Under c->lock: drop a VALID or FILLING block. */
+static void sc_invalidate_cblock(struct sc_cache *c, u32 cb)
+{
+	scp_invalidate(c->policy, cb);
+	sc_unmap(c, cb);
+	sc_inc(c, SC_INVALIDATIONS);
+}
+
+/* Under c->lock: a promotion of @cb (FILLING, generation @gen) failed. */
+static void sc_fill_failed_locked(struct sc_cache *c, u32 cb, u32 gen)
+{
+	if (c->gen[cb] != gen || !(c->flags[cb] & SC_FILLING))
+		return; /* a write invalidated it meanwhile */
+	scp_promotion_failed(c->policy, cb);
+	sc_unmap(c, cb);
+	sc_inc(c, SC_PROMOTION_FAILURES);
+}
+
+static u64 sc_oblock_of(void *ctx, u32 cblock)
+{
+	struct sc_cache *c = ctx;
+
+	return c->oblock[cblock];
+}
+
+/* ------------------------------------------------------------ stripes */
+
+static inline atomic_t *sc_stripe(struct sc_cache *c, u64 ob)
+{
+	return &c->stripes[hash_64(ob, SC_STRIPE_BITS)];
+}
+
+static void sc_stripes_add(struct sc_cache *c, u64 first, u64 n, int delta)
+{
+	u64 i;
+
+	if (n >= SC_NR_STRIPES) {
+		for (i = 0; i < SC_NR_STRIPES; i++)
+			atomic_add(delta, &c->stripes[i]);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		atomic_add(delta, sc_stripe(c, first + i));
+}
+
+/* ------------------------------------------------------------ fills */
+
+static void sc_fill_free(struct sc_fill *f)
+{
+	struct sc_cache *c = f->c;
+	unsigned short i;
+
+	for (i = 0; i < f->bio->bi_vcnt; i++)
+		__free_page(f->bio->bi_io_vec[i].bv_page);
+	bio_put(f->bio);
+	kfree(f);
+	if (atomic_dec_and_test(&c->nr_fills))
+		wake_up_all(&c->fill_wait);
+}
+
+static struct sc_fill *sc_fill_alloc(struct sc_cache *c, u32 cb, u32 gen)
+{
+	const gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
+	unsigned int nr = (c->block_sectors << SECTOR_SHIFT) >> PAGE_SHIFT;
+	struct sc_fill *f;
+	unsigned int i;
+
+	f = kmalloc(sizeof(*f), gfp);
+	if (!f)
+		return NULL;
+	f->bio = bio_alloc_bioset(c->cache->bdev, nr, REQ_OP_WRITE, gfp, &c->bs);
+	if (!f->bio)
+		goto free_f;
+	for (i = 0; i < nr; i++) {
+		struct page *page = alloc_page(gfp);
+
+		if (!page)
+			goto free_pages;
+		__bio_add_page(f->bio, page, PAGE_SIZE, 0);
+	}
+	f->bio->bi_iter.bi_sector = (sector_t)cb << c->block_shift;
+	f->c = c;
+	f->cblock = cb;
+	f->gen = gen;
+	INIT_LIST_HEAD(&f->list);
+	atomic_inc(&c->nr_fills);
+	return f;
+
+free_pages:
+	for (i = 0; i < f->bio->bi_vcnt; i++)
+		__free_page(f->bio->bi_io_vec[i].bv_page);
+	bio_put(f->bio);
+free_f:
+	kfree(f);
+	return NULL;
+}
+
+/* Copy the data of a completed read (@iter as submitted) into @f's pages. */
+static void sc_fill_copy(struct sc_fill *f, struct bio *src,
+			 struct bvec_iter iter)
+{
+	struct bvec_iter it;
+	struct bio_vec bv;
+	size_t off = 0;
+
+	__bio_for_each_segment(bv, src, it, iter) {
+		unsigned int done = 0;
+
+		/* The iterator advances by bv.bv_len: leave @bv alone. */
+		while (done < bv.bv_len) {
+			struct bio_vec *d = &f->bio->bi_io_vec[off >> PAGE_SHIFT];
+			unsigned int doff = off & (PAGE_SIZE - 1);
+			unsigned int n = min_t(unsigned int, bv.bv_len - done,
+					       PAGE_SIZE - doff);
+			struct bio_vec part = {
+				.bv_page = bv.bv_page,
+				.bv_offset = bv.bv_offset + done,
+				.bv_len = n,
+			};
+
+			memcpy_from_bvec(page_address(d->bv_page) + doff, &part);
+			done += n;
+			off += n;
+		}
+	}
+}
+
+static void sc_fill_endio(struct bio *bio)
+{
+	struct sc_fill *f = bio->bi_private;
+	struct sc_cache *c = f->c;
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	if (bio->bi_status) {
+		sc_inc(c, SC_CACHE_ERRORS);
+		sc_fill_failed_locked(c, f->cblock, f->gen);
+	} else if (c->gen[f->cblock] == f->gen &&
+		   (c->flags[f->cblock] & SC_FILLING)) {
+		scp_promoted(c->policy, f->cblock);
+		smp_wmb(); /* data on the device before VALID */
+		WRITE_ONCE(c->flags[f->cblock], SC_VALID);
+		sc_inc(c, SC_PROMOTIONS);
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+	sc_fill_free(f);
+}
+
+/* Worker: write a fill to the cache unless a write overtook it. */
+static void sc_fill_submit(struct sc_cache *c, struct sc_fill *f)
+{
+	unsigned long flags;
+	bool ok;
+
+	spin_lock_irqsave(&c->lock, flags);
+	ok = c->gen[f->cblock] == f->gen &&
+	     c->flags[f->cblock] == SC_FILLING;
+	if (!ok)
+		sc_fill_failed_locked(c, f->cblock, f->gen);
+	spin_unlock_irqrestore(&c->lock, flags);
+	if (!ok) {
+		sc_fill_free(f);
+		return;
+	}
+	f->bio->bi_end_io = sc_fill_endio;
+	f->bio->bi_private = f;
+	submit_bio(f->bio);
+}
+
+/* ------------------------------------------------------------ worker */
+
+static void sc_queue_retry(struct sc_cache *c, struct bio *bio)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->work_lock, flags);
+	bio_list_add(&c->retries, bio);
+	spin_unlock_irqrestore(&c->work_lock, flags);
+	queue_work(c->wq, &c->work);
+}
+
+static void sc_queue_fill(struct sc_cache *c, struct sc_fill *f)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->work_lock, flags);
+	list_add_tail(&f->list, &c->fills);
+	spin_unlock_irqrestore(&c->work_lock, flags);
+	queue_work(c->wq, &c->work);
+}
+
+static void sc_worker(struct work_struct *work)
+{
+	struct sc_cache *c = container_of(work, struct sc_cache, work);
+	struct sc_fill *f, *tmp;
+	struct bio_list retries;
+	unsigned long flags;
+	struct bio *bio;
+	LIST_HEAD(fills);
+
+	spin_lock_irqsave(&c->work_lock, flags);
+	retries = c->retries;
+	bio_list_init(&c->retries);
+	list_splice_init(&c->fills, &fills);
+	spin_unlock_irqrestore(&c->work_lock, flags);
+
+	/* Hits that must be read from the origin after all. */
+	while ((bio = bio_list_pop(&retries))) {
+		struct sc_bio *pb = sc_pb(bio);
+
+		bio->bi_iter = pb->iter;
+		bio->bi_status = BLK_STS_OK;
+		bio_set_dev(bio, c->origin->bdev);
+		submit_bio_noacct(bio);
+	}
+	list_for_each_entry_safe(f, tmp, &fills, list) {
+		list_del_init(&f->list);
+		sc_fill_submit(c, f);
+	}
+}
+
+/* ------------------------------------------------------------ map */
+
+static void sc_remap_origin(struct sc_cache *c, struct bio *bio,
+			    struct sc_bio *pb)
+{
+	bio_set_dev(bio, c->origin->bdev);
+	bio->bi_iter.bi_sector = dm_target_offset(c->ti, bio->bi_iter.bi_sector);
+	pb->iter = bio->bi_iter;
+}
+
+static void sc_remap_cache(struct sc_cache *c, struct bio *bio, u32 cb)
+{
+	sector_t off = bio->bi_iter.bi_sector & (c->block_sectors - 1);
+
+	bio_set_dev(bio, c->cache->bdev);
+	bio->bi_iter.bi_sector = ((sector_t)cb << c->block_shift) + off;
+}
+
+static int sc_map_read(struct sc_cache *c, struct bio *bio, struct sc_bio *pb)
+{
+	sector_t sector = dm_target_offset(c->ti, bio->bi_iter.bi_sector);
+	u64 ob = sector >> c->block_shift;
+	bool whole = !(sector & (c->block_sectors - 1)) &&
+		     bio_sectors(bio) == c->block_sectors;
+	struct scp_result res = { .op = SCP_OP_NONE };
+	unsigned long flags;
+	u32 cb, gen = 0;
+	bool hit = false;
+
+	cb = sc_lookup_lockless(c, ob);
+	if (cb != SCP_NIL) {
+		/* The generation before the state: pairs with sc_unmap(). */
+		gen = smp_load_acquire(&c->gen[cb]);
+		hit = READ_ONCE(c->oblock[cb]) == ob &&
+		      (READ_ONCE(c->flags[cb]) & SC_VALID);
+	}
+	if (!hit) {
+		spin_lock_irqsave(&c->lock, flags);
+		cb = sc_lookup_locked(c, ob);
+		if (cb != SCP_NIL) {
+			hit = c->flags[cb] & SC_VALID;
+			gen = c->gen[cb];
+		} else if (whole && !READ_ONCE(c->suspending) &&
+			   !atomic_read(sc_stripe(c, ob))) {
+			scp_miss(c->policy, ob, 0, &res);
+			if (res.op == SCP_OP_PROMOTE) {
+				cb = res.cblock;
+				if (res.evict) {
+					sc_unmap(c, cb);
+					sc_inc(c, SC_EVICTIONS);
+				}
+				sc_set_mapping(c, cb, ob, SC_FILLING);
+				gen = c->gen[cb];
+			}
+		}
+		spin_unlock_irqrestore(&c->lock, flags);
+	}
+
+	if (hit) {
+		if (c->policy->ops->flags & SCP_OPS_HIT_LOCKED) {
+			spin_lock_irqsave(&c->lock, flags);
+			scp_hit(c->policy, cb, 0);
+			spin_unlock_irqrestore(&c->lock, flags);
+		} else {
+			scp_hit(c->policy, cb, 0);
+		}
+		sc_inc(c, SC_READ_HITS);
+		pb->type = SC_BIO_HIT;
+		pb->cblock = cb;
+		pb->gen = gen;
+		sc_remap_origin(c, bio, pb);	/* saves the origin iter */
+		sc_remap_cache(c, bio, cb);
+		return DM_MAPIO_REMAPPED;
+	}
+
+	sc_inc(c, SC_READ_MISSES);
+	if (res.op == SCP_OP_PROMOTE) {
+		pb->fill = sc_fill_alloc(c, cb, gen);
+		if (pb->fill) {
+			pb->type = SC_BIO_FILL;
+			pb->cblock = cb;
+			pb->gen = gen;
+		} else {
+			spin_lock_irqsave(&c->lock, flags);
+			sc_fill_failed_locked(c, cb, gen);
+			spin_unlock_irqrestore(&c->lock, flags);
+		}
+	}
+	sc_remap_origin(c, bio, pb);
+	return DM_MAPIO_REMAPPED;
+}
+
+/* Under c->lock: invalidate every cached block in [first, first + n). */
+static bool sc_invalidate_range_locked(struct sc_cache *c, u64 first, u64 n)
+{
+	bool any = false;
+	u64 i;
+	u32 cb;
+
+	if (n > c->nr_cblocks) {
+		for (cb = 0; cb < c->nr_cblocks; cb++) {
+			u64 ob = c->oblock[cb];
+
+			if (ob == SC_NO_OBLOCK || ob < first || ob - first >= n)
+				continue;
+			any |= c->flags[cb] & SC_VALID;
+			sc_invalidate_cblock(c, cb);
+		}
+		return any;
+	}
+	for (i = 0; i < n; i++) {
+		cb = sc_lookup_locked(c, first + i);
+		if (cb == SCP_NIL)
+			continue;
+		any |= c->flags[cb] & SC_VALID;
+		sc_invalidate_cblock(c, cb);
+	}
+	return any;
+}
+
+static void sc_wt_clone_endio(struct bio *clone)
+{
+	struct bio *bio = clone->bi_private;
+
+	sc_pb(bio)->cache_status = clone->bi_status;
+	bio_put(clone);
+	bio_endio(bio);
+}
+
+static int sc_map_write(struct sc_cache *c, struct bio *bio, struct sc_bio *pb)
+{
+	sector_t sector = dm_target_offset(c->ti, bio->bi_iter.bi_sector);
+	sector_t nr = bio_sectors(bio);
+	u64 first = sector >> c->block_shift;
+	u64 last = (sector + max_t(sector_t, nr, 1) - 1) >> c->block_shift;
+	bool whole = bio_op(bio) == REQ_OP_WRITE &&
+		     !(sector & (c->block_sectors - 1)) &&
+		     nr == c->block_sectors;
+	struct scp_result res;
+	unsigned long flags;
+	struct bio *clone;
+	bool hit = false;
+	u32 cb;
+
+	spin_lock_irqsave(&c->lock, flags);
+	pb->first_oblock = first;
+	pb->nr_oblocks = last - first + 1;
+	pb->stripes_held = true;
+	sc_stripes_add(c, first, pb->nr_oblocks, 1);
+
+	if (c->mode == SC_MODE_WT && whole) {
+		cb = sc_lookup_locked(c, first);
+		if (cb != SCP_NIL && c->flags[cb] == SC_VALID) {
+			c->flags[cb] |= SC_WT_WRITING;
+			pb->type = SC_BIO_WT;
+			hit = true;
+		} else if (cb != SCP_NIL) {
+			hit = c->flags[cb] & SC_VALID;
+			sc_invalidate_cblock(c, cb);
+		} else {
+			scp_miss(c->policy, first, SCP_IO_WRITE, &res);
+			if (res.op == SCP_OP_PROMOTE) {
+				cb = res.cblock;
+				if (res.evict) {
+					sc_unmap(c, cb);
+					sc_inc(c, SC_EVICTIONS);
+				}
+				if (c->flags[cb] & SC_WT_WRITING) {
+					scp_promotion_failed(c->policy, cb);
+					sc_inc(c, SC_PROMOTION_FAILURES);
+				} else {
+					sc_set_mapping(c, cb, first,
+						       SC_FILLING |
+						       SC_WT_WRITING);
+					pb->type = SC_BIO_WT;
+					pb->promote = true;
+				}
+			}
+		}
+		if (pb->type == SC_BIO_WT) {
+			pb->cblock = cb;
+			pb->gen = c->gen[cb];
+		}
+	} else {
+		hit = sc_invalidate_range_locked(c, first, pb->nr_oblocks);
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+
+	if (bio_op(bio) == REQ_OP_WRITE) {
+		if (hit)
+			sc_inc(c, SC_WRITE_HITS);
+		else
+			sc_inc(c, SC_WRITE_MISSES);
+	}
+
+	if (pb->type == SC_BIO_WT) {
+		gfp_t gfp = (bio->bi_opf & REQ_NOWAIT) ? GFP_NOWAIT : GFP_NOIO;
+
+		clone = bio_alloc_clone(c->cache->bdev, bio, gfp, &c->bs);
+		if (!clone) {
+			spin_lock_irqsave(&c->lock, flags);
+			c->flags[cb] &= ~SC_WT_WRITING;
+			if (c->gen[cb] == pb->gen) {
+				if (pb->promote)
+					sc_fill_failed_locked(c, cb, pb->gen);
+				else
+					sc_invalidate_cblock(c, cb);
+			}
+			spin_unlock_irqrestore(&c->lock, flags);
+			pb->type = SC_BIO_ORIGIN;
+			sc_remap_origin(c, bio, pb);
+			return DM_MAPIO_REMAPPED;
+		}
+		clone->bi_iter.bi_sector = (sector_t)cb << c->block_shift;
+		/* The origin is authoritative: no FUA/flush on the copy. */
+		clone->bi_opf &= ~(REQ_FUA | REQ_PREFLUSH);
+		clone->bi_private = bio;
+		clone->bi_end_io = sc_wt_clone_endio;
+		pb->cache_status = BLK_STS_OK;
+		/* @bio completes when both the origin and the clone are done. */
+		bio_inc_remaining(bio);
+		submit_bio_noacct(clone);
+	}
+	sc_remap_origin(c, bio, pb);
+	return DM_MAPIO_REMAPPED;
+}
+
+static int sc_map(struct dm_target *ti, struct bio *bio)
+{
+	struct sc_cache *c = ti->private;
+	struct sc_bio *pb = sc_pb(bio);
+
+	memset(pb, 0, sizeof(*pb));
+	pb->type = SC_BIO_ORIGIN;
+
+	/* Empty flushes (num_flush_bios) go to the origin only. */
+	if (bio->bi_opf & REQ_PREFLUSH && !bio_sectors(bio)) {
+		sc_remap_origin(c, bio, pb);
+		return DM_MAPIO_REMAPPED;
+	}
+	switch (bio_op(bio)) {
+	case REQ_OP_READ:
+		return sc_map_read(c, bio, pb);
+	case REQ_OP_WRITE:
+	case REQ_OP_DISCARD:
+	case REQ_OP_WRITE_ZEROES:
+		return sc_map_write(c, bio, pb);
+	default:
+		sc_remap_origin(c, bio, pb);
+		return DM_MAPIO_REMAPPED;
+	}
+}
+
+/* ------------------------------------------------------------ end_io */
+
+static int sc_end_io_hit(struct sc_cache *c, struct bio *bio,
+			 struct sc_bio *pb, blk_status_t *error)
+{
+	unsigned long flags;
+
+	smp_rmb(); /* data read before the generation check */
+	if (!*error && READ_ONCE(c->gen[pb->cblock]) == pb->gen)
+		return DM_ENDIO_DONE;
+	if (*error) {
+		/* Never return a failed cache read: drop the block. */
+		sc_inc(c, SC_CACHE_ERRORS);
+		spin_lock_irqsave(&c->lock, flags);
+		if (c->gen[pb->cblock] == pb->gen &&
+		    (c->flags[pb->cblock] & SC_VALID))
+			sc_invalidate_cblock(c, pb->cblock);
+		spin_unlock_irqrestore(&c->lock, flags);
+	}
+	/* Read the origin instead (the block was reused or failed). */
+	sc_inc(c, SC_RETRIES);
+	pb->type = SC_BIO_RETRY;
+	sc_queue_retry(c, bio);
+	return DM_ENDIO_INCOMPLETE;
+}
+
+static void sc_end_io_fill(struct sc_cache *c, struct bio *bio,
+			   struct sc_bio *pb, blk_status_t error)
+{
+	unsigned long flags;
+
+	if (error) {
+		spin_lock_irqsave(&c->lock, flags);
+		sc_fill_failed_locked(c, pb->cblock, pb->gen);
+		spin_unlock_irqrestore(&c->lock, flags);
+		sc_fill_free(pb->fill);
+		return;
+	}
+	sc_fill_copy(pb->fill, bio, pb->iter);
+	sc_queue_fill(c, pb->fill);
+}
+
+static void sc_end_io_wt(struct sc_cache *c, struct sc_bio *pb,
+			 blk_status_t error)
+{
+	bool ok = !error && !pb->cache_status;
+	u32 cb = pb->cblock;
+	unsigned long flags;
+
+	if (pb->cache_status)
+		sc_inc(c, SC_CACHE_ERRORS);
+	spin_lock_irqsave(&c->lock, flags);
+	c->flags[cb] &= ~SC_WT_WRITING;
+	if (c->gen[cb] == pb->gen) {
+		if (pb->promote && ok) {
+			scp_promoted(c->policy, cb);
+			WRITE_ONCE(c->flags[cb], SC_VALID);
+			sc_inc(c, SC_PROMOTIONS);
+		} else if (pb->promote) {
+			sc_fill_failed_locked(c, cb, pb->gen);
+		} else if (!ok) {
+			sc_invalidate_cblock(c, cb);
+		}
+	}
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+
+static int sc_end_io(struct dm_target *ti, struct bio *bio,
+		     blk_status_t *error)
+{
+	struct sc_cache *c = ti->private;
+	struct sc_bio *pb = sc_pb(bio);
+
+	switch (pb->type) {
+	case SC_BIO_HIT:
+		return sc_end_io_hit(c, bio, pb, error);
+	case SC_BIO_FILL:
+		sc_end_io_fill(c, bio, pb, *error);
+		break;
+	case SC_BIO_WT:
+		sc_end_io_wt(c, pb, *error);
+		break;
+	default:
+		break;
+	}
+	if (*error && *error != BLK_STS_AGAIN && *error != BLK_STS_NOTSUPP)
+		sc_inc(c, SC_ORIGIN_ERRORS);
+	if (pb->stripes_held) {
+		pb->stripes_held = false;
+		sc_stripes_add(c, pb->first_oblock, pb->nr_oblocks, -1);
+	}
+	return DM_ENDIO_DONE;
+}
+
+/* ------------------------------------------------------------ ctr/dtr */
+
+static void sc_free(struct sc_cache *c)
+{
+	if (c->wq)
+		destroy_workqueue(c->wq);
+	bioset_exit(&c->bs);
+	free_percpu(c->stats);
+	kvfree(c->policy_mem);
+	kvfree(c->buckets);
+	kvfree(c->next);
+	kvfree(c->oblock);
+	kvfree(c->gen);
+	kvfree(c->flags);
+	if (c->cache)
+		dm_put_device(c->ti, c->cache);
+	if (c->origin)
+		dm_put_device(c->ti, c->origin);
+	kfree(c);
+}
+
+/*
+ * Reads the optional argument count; leaves @as at the key value pairs,
+ * @n of them words, and finds the policy name among them.
+ */
+static int sc_parse_opts(struct dm_arg_set *as, unsigned int *n,
+			 const char **policy, char **error)
+{
+	static const struct dm_arg arg = {
+		0, 2 * (SC_MAX_OPTS + 1), "Invalid number of optional arguments"
+	};
+	unsigned int i;
+	int r;
+
+	*policy = NULL;
+	*n = 0;
+	if (!as->argc)
+		return 0;
+	r = dm_read_arg_group(&arg, as, n, error);
+	if (r)
+		return r;
+	if (*n % 2) {
+		*error = "Optional arguments must be key value pairs";
+		return -EINVAL;
+	}
+	if (as->argc != *n) {
+		*error = "Unexpected argument after the optional arguments";
+		return -EINVAL;
+	}
+	for (i = 0; i < *n; i += 2) {
+		if (!strcmp(as->argv[i], "policy"))
+			*policy = as->argv[i + 1];
+	}
+	return 0;
+}
+
+static int sc_apply_opts(struct sc_cache *c, struct dm_arg_set *as,
+			 unsigned int n, char **error)
+{
+	unsigned int i, t, k;
+
+	for (i = 0; i < n; i += 2) {
+		const char *key = as->argv[i], *val = as->argv[i + 1];
+		const char *name = NULL;
+		u32 value;
+
+		if (!strcmp(key, "policy"))
+			continue;
+		if (scp_set_tunable(c->policy, key, val) ||
+		    scp_get_tunable(c->policy, key, &value)) {
+			*error = "Invalid policy tunable or value";
+			return -EINVAL;
+		}
+		for (t = 0; t < scp_nr_tunables(c->policy); t++) {
+			if (!strcmp(scp_tunable_name(c->policy, t), key))
+				name = scp_tunable_name(c->policy, t);
+		}
+		if (!name) {
+			*error = "Invalid policy tunable or value";
+			return -EINVAL;
+		}
+		for (k = 0; k < c->nr_opts && c->opts[k].name != name; k++)
+			;
+		if (k == c->nr_opts) {
+			if (c->nr_opts == SC_MAX_OPTS) {
+				*error = "Too many policy tunables";
+				return -EINVAL;
+			}
+			c->nr_opts++;
+		}
+		c->opts[k].name = name;
+		c->opts[k].value = value;
+	}
+	return 0;
+}
+
+static int sc_alloc_maps(struct sc_cache *c)
+{
+	u32 nr = c->nr_cblocks, i;
+
+	c->hash_bits = max_t(u32, ilog2(roundup_pow_of_two(nr)) - 1, 4);
+	c->buckets = kvmalloc_array(1U << c->hash_bits, sizeof(u32), GFP_KERNEL);
+	c->next = kvmalloc_array(nr, sizeof(u32), GFP_KERNEL);
+	c->oblock = kvmalloc_array(nr, sizeof(u64), GFP_KERNEL);
+	c->gen = kvcalloc(nr, sizeof(u32), GFP_KERNEL);
+	c->flags = kvzalloc(nr, GFP_KERNEL);
+	if (!c->buckets || !c->next || !c->oblock || !c->gen || !c->flags)
+		return -ENOMEM;
+	for (i = 0; i < (1U << c->hash_bits); i++)
+		c->buckets[i] = SCP_NIL;
+	for (i = 0; i < nr; i++) {
+		c->next[i] = SCP_NIL;
+		c->oblock[i] = SC_NO_OBLOCK;
+	}
+	return 0;
+}
+
+/*
+ * <origin dev> <cache dev> <block size in sectors> <wt|wa>
+ * [<#opt args> [policy <name>] [<tunable> <value>]...]
+ */
+static int sc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
+{
+	struct dm_arg_set as = { .argc = argc, .argv = argv };
+	const struct scp_ops *ops;
+	const char *policy;
+	struct sc_cache *c;
+	sector_t cache_sectors;
+	unsigned int bs, n_opt;
+	size_t len;
+	int r;
+
+	if (argc < 4) {
+		ti->error = "Expected <origin> <cache> <block size> <wt|wa> [#opts ...]";
+		return -EINVAL;
+	}
+	c = kzalloc(sizeof(*c), GFP_KERNEL);
+	if (!c) {
+		ti->error = "Cannot allocate cache context";
+		return -ENOMEM;
+	}
+	c->ti = ti;
+	spin_lock_init(&c->lock);
+	spin_lock_init(&c->work_lock);
+	bio_list_init(&c->retries);
+	INIT_LIST_HEAD(&c->fills);
+	INIT_WORK(&c->work, sc_worker);
+	init_waitqueue_head(&c->fill_wait);
+	atomic_set(&c->nr_fills, 0);
+
+	r = -EINVAL;
+	if (kstrtouint(argv[2], 10, &bs) || !is_power_of_2(bs) ||
+	    bs < SC_MIN_BLOCK_SECTORS || bs > SC_MAX_BLOCK_SECTORS) {
+		ti->error = "Invalid cache block size (sectors: power of two, 8 to 2048)";
+		goto bad;
+	}
+	c->block_sectors = bs;
+	c->block_shift = ilog2(bs);
+	if (!strcmp(argv[3], "wt")) {
+		c->mode = SC_MODE_WT;
+	} else if (!strcmp(argv[3], "wa")) {
+		c->mode = SC_MODE_WA;
+	} else {
+		ti->error = "Unknown cache mode (expected wt or wa)";
+		goto bad;
+	}
+	dm_consume_args(&as, 4);
+	r = sc_parse_opts(&as, &n_opt, &policy, &ti->error);
+	if (r)
+		goto bad;
+	ops = scp_find(policy);
+	if (!ops) {
+		ti->error = "Unknown cache policy";
+		r = -EINVAL;
+		goto bad;
+	}
+	c->policy_name = policy ? ops->name : NULL;
+
+	r = dm_get_device(ti, argv[0], dm_table_get_mode(ti->table), &c->origin);
+	if (r) {
+		ti->error = "Cannot open origin device";
+		goto bad;
+	}
+	r = dm_get_device(ti, argv[1], dm_table_get_mode(ti->table), &c->cache);
+	if (r) {
+		ti->error = "Cannot open cache device";
+		goto bad;
+	}
+	r = -EINVAL;
+	if (c->origin->bdev == c->cache->bdev) {
+		ti->error = "Origin and cache must be different devices";
+		goto bad;
+	}
+	cache_sectors = bdev_nr_sectors(c->cache->bdev);
+	if ((cache_sectors >> c->block_shift) == 0) {
+		ti->error = "Cache device is smaller than one cache block";
+		goto bad;
+	}
+	if ((cache_sectors >> c->block_shift) >= SCP_MAX_CBLOCKS) {
+		ti->error = "Cache device has too many cache blocks";
+		goto bad;
+	}
+	c->nr_cblocks = cache_sectors >> c->block_shift;
+
+	r = -ENOMEM;
+	if (sc_alloc_maps(c)) {
+		ti->error = "Cannot allocate cache metadata";
+		goto bad;
+	}
+	len = scp_mem_size(ops, c->nr_cblocks);
+	c->policy_mem = len ? kvzalloc(len, GFP_KERNEL) : NULL;
+	if (!c->policy_mem) {
+		ti->error = "Cannot allocate policy metadata";
+		goto bad;
+	}
+	c->policy = scp_create(ops, c->nr_cblocks, c->policy_mem, len,
+			       sc_oblock_of, c);
+	if (!c->policy) {
+		ti->error = "Cannot create cache policy";
+		r = -EINVAL;
+		goto bad;
+	}
+	r = sc_apply_opts(c, &as, n_opt, &ti->error);
+	if (r)
+		goto bad;
+	r = -ENOMEM;
+	c->stats = alloc_percpu(struct sc_stats);
+	if (!c->stats) {
+		ti->error = "Cannot allocate statistics";
+		goto bad;
+	}
+	if (bioset_init(&c->bs, BIO_POOL_SIZE, 0, BIOSET_NEED_BVECS)) {
+		ti->error = "Cannot allocate bio set";
+		goto bad;
+	}
+	c->wq = alloc_workqueue("dm-stor-cache", WQ_MEM_RECLAIM, 0);
+	if (!c->wq) {
+		ti->error = "Cannot allocate workqueue";
+		goto bad;
+	}
+	r = dm_set_target_max_io_len(ti, c->block_sectors);
+	if (r)
+		goto bad;
+	ti->num_flush_bios = 1;
+	ti->num_discard_bios = 1;
+	ti->num_write_zeroes_bios = 1;
+	ti->per_io_data_size = sizeof(struct sc_bio);
+	ti->private = c;
+	return 0;
+
+bad:
+	sc_free(c);
+	return r;
+}
+
+static void sc_dtr(struct dm_target *ti)
+{
+	struct sc_cache *c = ti->private;
+
+	wait_event(c->fill_wait, !atomic_read(&c->nr_fills));
+	flush_workqueue(c->wq);
+	sc_free(c);
+}
+
+/* ------------------------------------------------------------ status */
+
+static void sc_sum_stats(struct sc_cache *c, struct sc_stats *sum)
+{
+	int cpu, i;
+
+	memset(sum, 0, sizeof(*sum));
+	for_each_possible_cpu(cpu) {
+		const struct sc_stats *s = per_cpu_ptr(c->stats, cpu);
+
+		for (i = 0; i < SC_NR_COUNTERS; i++)
+			sum->v[i] += READ_ONCE(s->v[i]);
+	}
+}
+
+static void sc_status(struct dm_target *ti, status_type_t type,
+		      unsigned int status_flags, char *result,
+		      unsigned int maxlen)
+{
+	struct sc_cache *c = ti->private;
+	struct scp_stats ps;
+	struct sc_stats s;
+	unsigned long flags;
+	unsigned int sz = 0, i;
+
+	switch (type) {
+	case STATUSTYPE_INFO:
+		sc_sum_stats(c, &s);
+		spin_lock_irqsave(&c->lock, flags);
+		scp_get_stats(c->policy, &ps);
+		spin_unlock_irqrestore(&c->lock, flags);
+		/* The order is an interface: docs/dm-stor-cache.md. */
+		for (i = 0; i <= SC_ORIGIN_ERRORS; i++)
+			DMEMIT("%llu ", s.v[i]);
+		DMEMIT("%u %u %llu %llu %d", ps.nr_cached, c->nr_cblocks,
+		       s.v[SC_PROMOTION_FAILURES], s.v[SC_RETRIES],
+		       atomic_read(&c->nr_fills));
+		break;
+	case STATUSTYPE_TABLE:
+		DMEMIT("%s %s %u %s", c->origin->name, c->cache->name,
+		       c->block_sectors, c->mode == SC_MODE_WT ? "wt" : "wa");
+		if (!c->policy_name && !c->nr_opts)
+			break;
+		DMEMIT(" %u", 2 * (c->nr_opts + !!c->policy_name));
+		if (c->policy_name)
+			DMEMIT(" policy %s", c->policy_name);
+		for (i = 0; i < c->nr_opts; i++)
+			DMEMIT(" %s %u", c->opts[i].name, c->opts[i].value);
+		break;
+	case STATUSTYPE_IMA:
+		DMEMIT("origin=%s,cache=%s,block_sectors=%u,mode=%s,policy=%s;",
+		       c->origin->name, c->cache->name, c->block_sectors,
+		       c->mode == SC_MODE_WT ? "wt" : "wa",
+		       c->policy->ops->name);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------ messages */
+
+static void sc_invalidate_all(struct sc_cache *c)
+{
+	unsigned long flags;
+	u32 cb = 0, end;
+
+	/* In chunks, so interrupts are not off for the whole cache. */
+	while (cb < c->nr_cblocks) {
+		end = min_t(u32, c->nr_cblocks, cb + 1024);
+		spin_lock_irqsave(&c->lock, flags);
+		for (; cb < end; cb++) {
+			if (c->oblock[cb] != SC_NO_OBLOCK)
+				sc_invalidate_cblock(c, cb);
+		}
+		spin_unlock_irqrestore(&c->lock, flags);
+		cond_resched();
+	}
+}
+
+static int sc_message(struct dm_target *ti, unsigned int argc, char **argv,
+		      char *result, unsigned int maxlen)
+{
+	struct sc_cache *c = ti->private;
+	unsigned long flags;
+	int cpu, r;
+
+	if (argc == 1 && !strcmp(argv[0], "clear_stats")) {
+		for_each_possible_cpu(cpu)
+			memset(per_cpu_ptr(c->stats, cpu), 0, sizeof(struct sc_stats));
+		return 0;
+	}
+	if (argc == 1 && !strcmp(argv[0], "invalidate_all")) {
+		sc_invalidate_all(c);
+		return 0;
+	}
+	if (argc == 2) {
+		spin_lock_irqsave(&c->lock, flags);
+		r = scp_set_tunable(c->policy, argv[0], argv[1]);
+		spin_unlock_irqrestore(&c->lock, flags);
+		if (r)
+			DMWARN("invalid message or tunable: %s %s", argv[0], argv[1]);
+		return r;
+	}
+	DMWARN("unknown message (expected clear_stats, invalidate_all or <tunable> <value>)");
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------ suspend */
+
+static void sc_wait_fills(struct sc_cache *c)
+{
+	wait_event(c->fill_wait, !atomic_read(&c->nr_fills));
+	flush_workqueue(c->wq);
+}
+
+static void sc_presuspend(struct dm_target *ti)
+{
+	struct sc_cache *c = ti->private;
+
+	WRITE_ONCE(c->suspending, true);
+	sc_wait_fills(c);
+}
+
+static void sc_postsuspend(struct dm_target *ti)
+{
+	sc_wait_fills(ti->private);
+}
+
+static void sc_resume(struct dm_target *ti)
+{
+	struct sc_cache *c = ti->private;
+
+	WRITE_ONCE(c->suspending, false);
+}
+
+/* ------------------------------------------------------------ limits */
+
+static int sc_iterate_devices(struct dm_target *ti,
+			      iterate_devices_callout_fn fn, void *data)
+{
+	struct sc_cache *c = ti->private;
+	int r;
+
+	r = fn(ti, c->origin, 0, ti->len, data);
+	if (r)
+		return r;
+	return fn(ti, c->cache, 0,
+		  (sector_t)c->nr_cblocks << c->block_shift, data);
+}
+
+static void sc_io_hints(struct dm_target *ti, struct queue_limits *limits)
+{
+	struct sc_cache *c = ti->private;
+	unsigned int bytes = c->block_sectors << SECTOR_SHIFT;
+
+	/*
+	 * The logical block size is already the larger of the two devices'
+	 * (dm stacks the limits of iterate_devices); a cache block is at
+	 * least 4 KiB, so it is a multiple of either.
+	 */
+	limits->io_min = max(limits->io_min, bytes);
+	limits->io_opt = max(limits->io_opt, bytes);
+}
+
+static struct target_type sc_target = {
+	.name = "stor-cache",
+	.version = { 1, 0, 0 },
+	.module = THIS_MODULE,
+	.ctr = sc_ctr,
+	.dtr = sc_dtr,
+	.map = sc_map,
+	.end_io = sc_end_io,
+	.status = sc_status,
+	.message = sc_message,
+	.presuspend = sc_presuspend,
+	.postsuspend = sc_postsuspend,
+	.resume = sc_resume,
+	.iterate_devices = sc_iterate_devices,
+	.io_hints = sc_io_hints,
+};
+
+static int __init sc_init(void)
+{
+	int r = dm_register_target(&sc_target);
+
+	if (r)
+		DMERR("register failed %d", r);
+	return r;
+}
+
+static void __exit sc_exit(void)
+{
+	dm_unregister_target(&sc_target);
+}
+
+module_init(sc_init);
+module_exit(sc_exit);
+
+MODULE_DESCRIPTION(DM_NAME " write-through/write-around block cache target");
+MODULE_AUTHOR("storctl");
+MODULE_LICENSE("GPL");
