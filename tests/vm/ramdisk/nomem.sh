@@ -18,9 +18,10 @@ note "MemTotal $((ram / MiB)) MiB, MemAvailable $((avail0 / 1024)) MiB, disk $si
 d=$(srd_create "$size" --overcommit)
 
 note "writing until the memory runs out"
-# One process (thread=1), so an OOM kill of fio would kill the job too.
+# fio as usual (a parent process and a forked job): other processes keep
+# allocating memory while srd fills it, as they would on a real machine.
 fio --output-format=json --output="$_T/fill.json" --name=fill --filename="/dev/$d" \
-	--thread=1 --ioengine=psync --direct=1 --rw=write --bs=1m --size="$size" \
+	--ioengine=psync --direct=1 --rw=write --bs=1m --size="$size" \
 	--buffer_pattern=0x5a5aa5a5 >"$_T/fill.log" 2>&1 || true
 oom=$(dmesg | grep -E 'invoked oom-killer|Out of memory: Killed|oom-kill:|page allocation failure' || true)
 [ -z "$oom" ] || fail "the kernel ran the OOM killer / reported allocation failures while srd filled memory: $oom"
