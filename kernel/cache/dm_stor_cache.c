@@ -38,7 +38,8 @@
 #define SC_MIN_BLOCK_SECTORS	8U
 #define SC_MAX_BLOCK_SECTORS	2048U
 
-#define SC_NO_OBLOCK		U64_MAX
+/* Origin block numbers are 32-bit: at most 2^32 - 2 blocks. */
+#define SC_NO_OBLOCK		U32_MAX
 /* Lock-free chain walks give up (and take the lock) after this many. */
 #define SC_WALK_MAX		64
 /* Writes in flight, counted per stripe of origin blocks. */
@@ -63,6 +64,7 @@ enum sc_bio_type {
 	SC_BIO_RETRY,	/* read hit sent to the origin again */
 	SC_BIO_FILL,	/* read miss whose data also fills a cblock */
 	SC_BIO_WT,	/* write to the origin plus a clone to the cache */
+	SC_BIO_EXTEND,	/* partial read miss served by a whole-block read */
 };
 
 enum sc_counter {
@@ -96,6 +98,7 @@ struct sc_fill {
 	struct list_head list;
 	struct sc_cache *c;
 	struct bio *bio;
+	struct bio *orig;	/* SC_BIO_EXTEND: the partial read to answer */
 	u32 cblock;
 	u32 gen;
 };
@@ -120,7 +123,7 @@ struct sc_cache {
 	u32 hash_bits;
 	u32 *buckets;		/* 1 << hash_bits chain heads */
 	u32 *next;		/* per cblock: chain link */
-	u64 *oblock;		/* per cblock: reverse map */
+	u32 *oblock;		/* per cblock: reverse map */
 	u32 *gen;		/* per cblock: bumped by every unmap */
 	u8 *flags;		/* per cblock: SC_* */
 	atomic_t stripes[SC_NR_STRIPES];
@@ -203,7 +206,7 @@ static void sc_set_mapping(struct sc_cache *c, u32 cb, u64 ob, u8 state)
 {
 	u32 b = sc_bucket(c, ob);
 
-	WRITE_ONCE(c->oblock[cb], ob);
+	WRITE_ONCE(c->oblock[cb], (u32)ob);
 	WRITE_ONCE(c->next[cb], c->buckets[b]);
 	WRITE_ONCE(c->flags[cb], (c->flags[cb] & SC_WT_WRITING) | state);
 	smp_wmb(); /* entry complete before it is reachable */
@@ -318,6 +321,7 @@ static struct sc_fill *sc_fill_alloc(struct sc_cache *c, u32 cb, u32 gen)
 	}
 	f->bio->bi_iter.bi_sector = (sector_t)cb << c->block_shift;
 	f->c = c;
+	f->orig = NULL;
 	f->cblock = cb;
 	f->gen = gen;
 	INIT_LIST_HEAD(&f->list);
@@ -361,6 +365,73 @@ static void sc_fill_copy(struct sc_fill *f, struct bio *src,
 			off += n;
 		}
 	}
+}
+
+/*
+ * Copy @len bytes at byte @off of @f's pages into the data of @dst (its
+ * current iterator), the reverse of sc_fill_copy().
+ */
+static void sc_fill_copy_out(struct sc_fill *f, size_t off, struct bio *dst)
+{
+	struct bvec_iter it;
+	struct bio_vec bv;
+
+	bio_for_each_segment(bv, dst, it) {
+		unsigned int done = 0;
+
+		while (done < bv.bv_len) {
+			struct bio_vec *s = &f->bio->bi_io_vec[off >> PAGE_SHIFT];
+			unsigned int soff = off & (PAGE_SIZE - 1);
+			unsigned int n = min_t(unsigned int, bv.bv_len - done,
+					       PAGE_SIZE - soff);
+			struct bio_vec part = {
+				.bv_page = bv.bv_page,
+				.bv_offset = bv.bv_offset + done,
+				.bv_len = n,
+			};
+
+			memcpy_to_bvec(&part, page_address(s->bv_page) + soff);
+			done += n;
+			off += n;
+		}
+	}
+}
+
+static void sc_queue_fill(struct sc_cache *c, struct sc_fill *f);
+static void sc_queue_retry(struct sc_cache *c, struct bio *bio);
+
+/*
+ * The whole-block origin read of a partial read miss completed: answer the
+ * partial read from the pages, then write them to the cache.  On an error
+ * the partial read is sent to the origin on its own, so an error elsewhere
+ * in the block does not fail it.
+ */
+static void sc_extend_endio(struct bio *rd)
+{
+	struct sc_fill *f = rd->bi_private;
+	struct sc_cache *c = f->c;
+	struct bio *orig = f->orig;
+	blk_status_t status = rd->bi_status;
+	unsigned long flags;
+	size_t off;
+
+	bio_put(rd);
+	if (status) {
+		spin_lock_irqsave(&c->lock, flags);
+		sc_fill_failed_locked(c, f->cblock, f->gen);
+		spin_unlock_irqrestore(&c->lock, flags);
+		sc_fill_free(f);
+		sc_pb(orig)->type = SC_BIO_RETRY;
+		sc_inc(c, SC_RETRIES);
+		sc_queue_retry(c, orig);
+		return;
+	}
+	/* @orig is remapped to the origin, where blocks start at sector 0. */
+	off = (size_t)(orig->bi_iter.bi_sector & (c->block_sectors - 1))
+		<< SECTOR_SHIFT;
+	sc_fill_copy_out(f, off, orig);
+	bio_endio(orig);
+	sc_queue_fill(c, f);
 }
 
 static void sc_fill_endio(struct bio *bio)
@@ -475,6 +546,49 @@ static void sc_remap_cache(struct sc_cache *c, struct bio *bio, u32 cb)
 	bio->bi_iter.bi_sector = ((sector_t)cb << c->block_shift) + off;
 }
 
+/* The whole of origin block @ob lies inside the target. */
+static inline bool sc_block_fits(struct sc_cache *c, u64 ob)
+{
+	return ((ob + 1) << c->block_shift) <= c->ti->len;
+}
+
+/*
+ * A partial read miss of a block the policy wants: read the whole block from
+ * the origin into the fill's pages (a clone sharing them), answer the read
+ * from there and write the block to the cache (sc_extend_endio()).  Without
+ * memory the read goes to the origin as a plain miss.
+ */
+static int sc_map_read_extend(struct sc_cache *c, struct bio *bio,
+			      struct sc_bio *pb, u32 cb, u32 gen)
+{
+	struct sc_fill *f = sc_fill_alloc(c, cb, gen);
+	struct bio *rd = NULL;
+	unsigned long flags;
+
+	sc_remap_origin(c, bio, pb);	/* also the fallback */
+	if (f)
+		rd = bio_alloc_clone(c->origin->bdev, f->bio,
+				     GFP_NOWAIT | __GFP_NOWARN, &c->bs);
+	if (!rd) {
+		spin_lock_irqsave(&c->lock, flags);
+		sc_fill_failed_locked(c, cb, gen);
+		spin_unlock_irqrestore(&c->lock, flags);
+		if (f)
+			sc_fill_free(f);
+		return DM_MAPIO_REMAPPED;
+	}
+	rd->bi_opf = REQ_OP_READ | (bio->bi_opf & REQ_SYNC);
+	rd->bi_iter.bi_sector = pb->iter.bi_sector & ~((sector_t)c->block_sectors - 1);
+	rd->bi_end_io = sc_extend_endio;
+	rd->bi_private = f;
+	f->orig = bio;
+	pb->type = SC_BIO_EXTEND;
+	pb->cblock = cb;
+	pb->gen = gen;
+	submit_bio_noacct(rd);
+	return DM_MAPIO_SUBMITTED;
+}
+
 static int sc_map_read(struct sc_cache *c, struct bio *bio, struct sc_bio *pb)
 {
 	sector_t sector = dm_target_offset(c->ti, bio->bi_iter.bi_sector);
@@ -499,7 +613,7 @@ static int sc_map_read(struct sc_cache *c, struct bio *bio, struct sc_bio *pb)
 		if (cb != SCP_NIL) {
 			hit = c->flags[cb] & SC_VALID;
 			gen = c->gen[cb];
-		} else if (whole && !READ_ONCE(c->suspending) &&
+		} else if (sc_block_fits(c, ob) && !READ_ONCE(c->suspending) &&
 			   !atomic_read(sc_stripe(c, ob))) {
 			scp_miss(c->policy, ob, 0, &res);
 			if (res.op == SCP_OP_PROMOTE) {
@@ -533,6 +647,8 @@ static int sc_map_read(struct sc_cache *c, struct bio *bio, struct sc_bio *pb)
 	}
 
 	sc_inc(c, SC_READ_MISSES);
+	if (res.op == SCP_OP_PROMOTE && !whole)
+		return sc_map_read_extend(c, bio, pb, cb, gen);
 	if (res.op == SCP_OP_PROMOTE) {
 		pb->fill = sc_fill_alloc(c, cb, gen);
 		if (pb->fill) {
@@ -907,7 +1023,7 @@ static int sc_alloc_maps(struct sc_cache *c)
 	c->hash_bits = max_t(u32, ilog2(roundup_pow_of_two(nr)) - 1, 4);
 	c->buckets = kvmalloc_array(1U << c->hash_bits, sizeof(u32), GFP_KERNEL);
 	c->next = kvmalloc_array(nr, sizeof(u32), GFP_KERNEL);
-	c->oblock = kvmalloc_array(nr, sizeof(u64), GFP_KERNEL);
+	c->oblock = kvmalloc_array(nr, sizeof(u32), GFP_KERNEL);
 	c->gen = kvcalloc(nr, sizeof(u32), GFP_KERNEL);
 	c->flags = kvzalloc(nr, GFP_KERNEL);
 	if (!c->buckets || !c->next || !c->oblock || !c->gen || !c->flags)
@@ -962,6 +1078,10 @@ static int sc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	c->block_sectors = bs;
 	c->block_shift = ilog2(bs);
+	if (((ti->len + bs - 1) >> c->block_shift) >= SC_NO_OBLOCK) {
+		ti->error = "Origin has more than 2^32 - 2 blocks: use a larger block size";
+		goto bad;
+	}
 	if (!strcmp(argv[3], "wt")) {
 		c->mode = SC_MODE_WT;
 	} else if (!strcmp(argv[3], "wa")) {

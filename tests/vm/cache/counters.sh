@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Status counters: reading N distinct blocks twice gives N misses, then (once
-# the asynchronous fills are done) N hits; a write in wa invalidates the block
-# it touches, a whole-block write in wt updates the cached copy.
+# the asynchronous fills are done) N hits; a write in wa invalidates the
+# block it touches, a whole-block write in wt updates the cached copy; a
+# partial read of a larger block promotes the whole block and returns the
+# right part of it.
 . "$(dirname "$0")/../lib.sh"
 need_cmd dmsetup
 
@@ -73,4 +75,35 @@ for mode in wa wt; do
 	assert_eq "$(st 9)" 0 "origin_errors"
 	dmsetup remove sc
 done
+note "partial reads promote whole blocks (64 KiB cache blocks)"
+# 16 blocks of 64 KiB at block 100 (6.25 MiB) hold known data on the origin.
+OB=100 NB=16
+head -c $((NB * 65536)) /dev/urandom >"$_T/big"
+dd if="$_T/big" of=/dev/$o bs=64k seek=$OB oflag=direct status=none
+dmsetup create sc --table "0 $((32 * 2048)) stor-cache /dev/$o /dev/$k 128 wt"
+on_exit "dmsetup remove --retry sc"
+settle
+dmsetup message sc 0 invalidate_all
+dmsetup message sc 0 clear_stats
+# One 4 KiB read from the middle of each block: NB misses, NB promotions.
+# The data each partial read returns (copied out of the whole-block read)
+# must be its own 4 KiB.
+for ((i = 0; i < NB; i++)); do
+	dd if=/dev/mapper/sc bs=4k skip=$(((OB + i) * 16 + 7)) count=1 iflag=direct status=none
+done >"$_T/parts"
+for ((i = 0; i < NB; i++)); do
+	dd if="$_T/big" bs=4k skip=$((i * 16 + 7)) count=1 status=none
+done >"$_T/want"
+assert_eq "$(sha256sum <"$_T/parts")" "$(sha256sum <"$_T/want")" "data of the partial read misses"
+assert_eq "$(st 2)" $NB "read_misses after one partial read per block"
+wait_cached $NB
+assert_eq "$(st 5)" $NB "promotions after partial reads"
+# Every 4 KiB piece of those blocks is now a hit, and the data is right.
+dd if=/dev/mapper/sc of="$_T/back" bs=4k skip=$((OB * 16)) count=$((NB * 16)) iflag=direct status=none
+assert_eq "$(st 1)" $((NB * 16)) "read_hits for every 4 KiB piece of the promoted blocks"
+assert_eq "$(st 2)" $NB "no new read_misses"
+assert_eq "$(sha256sum <"$_T/back")" "$(sha256sum <"$_T/big")" "data of the promoted blocks"
+assert_eq "$(st 8)" 0 "cache_errors"
+assert_eq "$(st 9)" 0 "origin_errors"
+dmsetup remove sc
 pass
