@@ -123,7 +123,8 @@ void add_resize(CLI::App &rd, Context &ctx)
 {
 	auto a = std::make_shared<NameArgs>();
 	auto *c = rd.add_subcommand("resize",
-				    "Grow or shrink a RAM disk to SIZE (shrinking needs it unused)");
+				    "Grow or shrink a RAM disk to SIZE (shrinking needs it unused; "
+				    "refused while a device-mapper table such as a cache holds it)");
 	c->add_option("NAME", a->name, kNameHelp)->required()->type_name("");
 	c->add_option("SIZE", a->size, "New size, e.g. 128M (see SIZE below)")
 		->required()
@@ -148,7 +149,9 @@ void add_resize(CLI::App &rd, Context &ctx)
 void add_remove(CLI::App &rd, Context &ctx)
 {
 	auto a = std::make_shared<NameArgs>();
-	auto *c = rd.add_subcommand("remove", "Remove a RAM disk and free its memory (must be unused)");
+	auto *c = rd.add_subcommand("remove",
+				    "Remove a RAM disk and free its memory (must be unused: not open, "
+				    "mounted, or the cache or origin of a cache)");
 	c->add_option("NAME", a->name, kNameHelp)->required()->type_name("");
 	c->callback([&ctx, a] {
 		ctx.action = [a](Context &cx) -> Result<void> {

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <storctl/cache.hpp>
 #include <storctl/ramdisk.h>
 #include <storctl/size.hpp>
 #include <storctl/unique_fd.hpp>
@@ -253,6 +254,30 @@ private:
 	UniqueFd fd_;
 	std::optional<std::uint32_t> version_;
 };
+
+// Holders of a disk ("sc_srd1"; kernel names for non-dm holders), nullopt
+// without any.
+std::optional<std::vector<std::string>> holder_list(const std::string &sysfs_root, int index)
+{
+	auto holders = block_holders(sysfs_root, ramdisk_name(index));
+	if (holders.empty())
+		return std::nullopt;
+	return holders;
+}
+
+// A disk under a device-mapper table (e.g. the cache or origin of a storctl
+// cache) cannot be removed or resized: say which device holds it.
+Error held_error(int index, const std::vector<std::string> &holders, std::string_view action)
+{
+	std::string names;
+	for (std::size_t i = 0; i < holders.size(); i++)
+		names += (i ? ", " : "") + holders[i];
+	return sys_error(Errc::busy, EBUSY,
+			 "cannot " + std::string(action) + " " + ramdisk_name(index) +
+			 ": it is busy, held by " + names +
+			 " (a device-mapper device such as a cache); remove " + holders.front() +
+			 " first, e.g. 'storctl cache remove " + holders.front() + "'");
+}
 
 Result<RamdiskInfo> query_info(ControlDevice &ctl, int index)
 {
@@ -509,6 +534,11 @@ Result<RamdiskInfo> RamdiskManager::resize(int index, std::uint64_t size_bytes) 
 	if (!ctl)
 		return std::move(ctl).error();
 
+	// A table on top of the disk keeps its own idea of the size (a cache
+	// sizes itself at creation): refuse any resize of a held disk.
+	if (auto holders = holder_list(sysfs_root_, index))
+		return held_error(index, *holders, "resize");
+
 	srd_info req{};
 	req.index = index;
 	req.size_bytes = size_bytes;
@@ -528,6 +558,8 @@ Result<RamdiskInfo> RamdiskManager::resize(int index, std::uint64_t size_bytes) 
 		return sys_error(Errc::invalid_argument, err,
 				 "invalid size: the kernel rejected size " + size + " for " + name);
 	case EBUSY:
+		if (auto holders = holder_list(sysfs_root_, index))
+			return held_error(index, *holders, "resize");
 		return sys_error(Errc::busy, err,
 				 "cannot shrink " + name + " to " + size +
 				 ": it is open, mounted or held by another device "
@@ -562,6 +594,11 @@ Result<void> RamdiskManager::remove(int index) const
 	if (!ctl)
 		return std::move(ctl).error();
 
+	// Held by a device-mapper table (e.g. a cache): that is not transient,
+	// say so at once and name the holder.
+	if (auto holders = holder_list(sysfs_root_, index))
+		return held_error(index, *holders, "remove");
+
 	srd_info req{};
 	req.index = index;
 	auto rc = ctl->request_unless_transiently_busy(SRD_IOC_REMOVE, &req);
@@ -576,6 +613,8 @@ Result<void> RamdiskManager::remove(int index) const
 	case ENODEV:
 		return sys_error(Errc::not_found, err, "no RAM disk " + name);
 	case EBUSY:
+		if (auto holders = holder_list(sysfs_root_, index))
+			return held_error(index, *holders, "remove");
 		return sys_error(Errc::busy, err,
 				 name + " is busy: it is open, mounted or held by another "
 				 "device (e.g. a device-mapper table)");

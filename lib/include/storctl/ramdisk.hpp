@@ -95,12 +95,15 @@ public:
 	Result<RamdiskInfo> info(std::string_view name) const;
 
 	/// Grow or shrink a disk; returns its new state.  Shrinking an open
-	/// disk fails with Errc::busy.
+	/// disk fails with Errc::busy; so does any resize (growing too) of a
+	/// disk with holders (e.g. the cache or origin of a cache), and the
+	/// message names the holder.
 	Result<RamdiskInfo> resize(int index, std::uint64_t size_bytes) const;
 	Result<RamdiskInfo> resize(std::string_view name, std::uint64_t size_bytes) const;
 
 	/// Remove a disk.  Fails with Errc::busy while it is open, mounted or
-	/// held (e.g. by a device-mapper table).
+	/// held (e.g. by a device-mapper table such as a cache; the message
+	/// names the holder).
 	Result<void> remove(int index) const;
 	Result<void> remove(std::string_view name) const;
 
