@@ -68,6 +68,7 @@ demo: deps
 
 bench: userspace modules-all
 	bench/ramdisk/run
+	bench/cache/run
 
 clean:
 	rm -rf $(BUILD)
