@@ -23,7 +23,9 @@ constexpr const char *kFooter =
 	"3 not found, 4 busy, 5 already exists, 6 permission denied,\n"
 	"7 unsupported or module not loaded.\n"
 	"Environment: STORCTL_SRD_CONTROL overrides the RAM disk control device\n"
-	"(/dev/srd-control); STORCTL_SYSFS overrides the sysfs root (/sys).";
+	"(/dev/srd-control); STORCTL_SYSFS overrides the sysfs root (/sys);\n"
+	"STORCTL_NVMET_ROOT overrides the nvmet configfs root\n"
+	"(/sys/kernel/config/nvmet; then no module is loaded).";
 
 // No leaf command was given ("storctl", "storctl ramdisk"): name the
 // choices at the deepest level reached.

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include <storctl/cache.hpp>
+#include <storctl/nvmet.hpp>
 #include <storctl/ramdisk.h>
 #include <storctl/size.hpp>
 #include <storctl/unique_fd.hpp>
@@ -551,6 +552,9 @@ Result<RamdiskInfo> RamdiskManager::resize(int index, std::uint64_t size_bytes) 
 	const std::string size = format_size(size_bytes);
 	switch (err) {
 	case 0:
+		// Exported over NVMe-oF: make nvmet re-read the size, so
+		// connected hosts see it (best effort: the resize is done).
+		(void)nvmet::revalidate_exports(ramdisk_path(index));
 		return query_info(*ctl, index);
 	case ENODEV:
 		return sys_error(Errc::not_found, err, "no RAM disk " + name);
@@ -598,6 +602,9 @@ Result<void> RamdiskManager::remove(int index) const
 	// say so at once and name the holder.
 	if (auto holders = holder_list(sysfs_root_, index))
 		return held_error(index, *holders, "remove");
+	// Exported over NVMe-oF (nvmet keeps it open): name the export.
+	if (auto exported = nvmet::refuse_if_exported(ramdisk_path(index), "remove"))
+		return *exported;
 
 	srd_info req{};
 	req.index = index;
