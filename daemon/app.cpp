@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: MIT
+#include "app.hpp"
+
+#include <storctl/size.hpp>
+
+#include "log.hpp"
+
+namespace storctl::daemon {
+
+App::App(AppOptions options)
+	: options_(std::move(options)),
+	  manager_(options_.control_path, options_.sysfs_root),
+	  store_(options_.state_file)
+{
+	add_system_routes(router_, *this);
+	add_ramdisk_routes(router_, *this);
+	add_rapiddisk_routes(router_, *this);
+	add_metrics_routes(router_, *this);
+}
+
+const RestoreReport &App::restore()
+{
+	StateStore::Loaded loaded = store_.load();
+	for (const std::string &p : loaded.problems)
+		log_error("state: " + p);
+	RestoreReport report = restore_ramdisks(manager_, loaded.state);
+	report.state_file = store_.path();
+	report.state_file_existed = loaded.existed;
+	report.problems = loaded.problems;
+	log_notice("restore from " + store_.path() + ": " + std::to_string(report.count("adopted")) +
+		   " adopted, " + std::to_string(report.count("recreated")) + " recreated, " +
+		   std::to_string(report.count("failed")) + " failed" +
+		   (report.count("recreated") ? " (RAM disk contents are not persisted: recreated disks are empty)" : ""));
+
+	std::lock_guard lock(state_mu_);
+	state_ = std::move(loaded.state);
+	report_ = std::move(report);
+	return *report_;
+}
+
+namespace {
+
+// "application/json", optionally with parameters ("; charset=utf-8").
+bool is_json_media_type(std::string_view ct)
+{
+	std::string_view type = ct.substr(0, ct.find(';'));
+	while (!type.empty() && type.back() == ' ')
+		type.remove_suffix(1);
+	constexpr std::string_view want = "application/json";
+	if (type.size() != want.size())
+		return false;
+	for (std::size_t i = 0; i < want.size(); i++) {
+		char c = type[i];
+		if (c >= 'A' && c <= 'Z')
+			c = static_cast<char>(c - 'A' + 'a');
+		if (c != want[i])
+			return false;
+	}
+	return true;
+}
+
+} // namespace
+
+Response App::handle(Request &request) const
+{
+	Router::Match m = router_.match(request.method, request.path);
+	if (m.outcome != Router::Outcome::found)
+		return Router::error_for(m, request.method, request.path);
+	Response r;
+	if (!request.body.empty() && !request.content_type.empty() &&
+	    !is_json_media_type(request.content_type)) {
+		r = error_response(unsupported_media_type(request.content_type));
+	} else {
+		request.params = std::move(m.params);
+		r = m.route->handler(request);
+	}
+	r.route = m.route->pattern;
+	return r;
+}
+
+State App::state() const
+{
+	std::lock_guard lock(state_mu_);
+	return state_;
+}
+
+std::optional<RestoreReport> App::restore_report() const
+{
+	std::lock_guard lock(state_mu_);
+	return report_;
+}
+
+double App::uptime_seconds() const
+{
+	return std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+}
+
+Result<void> App::commit(const std::function<void(State &)> &change, bool keep_on_failure) const
+{
+	State next = state();
+	change(next);
+	auto r = store_.save(next);
+	if (r || keep_on_failure) {
+		std::lock_guard lock(state_mu_);
+		state_ = std::move(next);
+	}
+	return r;
+}
+
+Result<RamdiskInfo> App::create_ramdisk(const RamdiskCreateOptions &options) const
+{
+	std::lock_guard lock(mutate_mu_);
+	auto info = manager_.create(options);
+	if (!info)
+		return info;
+	if (auto r = commit([&](State &s) { s.put(spec_from_info(*info)); }, false); !r) {
+		// Not recorded means not made: undo, so a restart cannot
+		// disagree with what the client was told.
+		auto undo = manager_.remove(info->index);
+		log_error("cannot save the state after creating " + info->name + ": " + r.error().message +
+			  (undo ? "; removed it again" : "; and removing it failed: " + undo.error().message));
+		return make_error(Errc::io_error, "cannot save the state file (" + r.error().message +
+				  "); the RAM disk was not created");
+	}
+	log_info("created " + info->name + " (" + format_size(info->size_bytes) + ")");
+	return info;
+}
+
+Result<RamdiskInfo> App::resize_ramdisk(std::string_view name, std::uint64_t size_bytes) const
+{
+	std::lock_guard lock(mutate_mu_);
+	auto info = manager_.resize(name, size_bytes);
+	if (!info)
+		return info;
+	const bool managed = state().find(info->index) != nullptr;
+	if (managed) {
+		if (auto r = commit([&](State &s) { s.put(spec_from_info(*info)); }, true); !r) {
+			log_error("cannot save the state after resizing " + info->name + ": " +
+				  r.error().message);
+			return make_error(Errc::io_error,
+					  info->name + " was resized to " + format_size(info->size_bytes) +
+					  " but the state file could not be written (" + r.error().message +
+					  "); it is written with the next successful change");
+		}
+	}
+	log_info("resized " + info->name + " to " + format_size(info->size_bytes));
+	return info;
+}
+
+Result<void> App::remove_ramdisk(std::string_view name, bool &state_only) const
+{
+	state_only = false;
+	auto index = validate_ramdisk_name(name);
+	if (!index)
+		return std::move(index).error();
+	std::lock_guard lock(mutate_mu_);
+	const std::string disk = ramdisk_name(*index);
+	auto r = manager_.remove(*index);
+	const bool managed = state().find(*index) != nullptr;
+	if (!r) {
+		if (r.error().code != Errc::not_found || !managed)
+			return r;
+		state_only = true;
+	}
+	if (managed) {
+		if (auto w = commit([&](State &s) { s.erase(*index); }, true); !w) {
+			log_error("cannot save the state after removing " + disk + ": " + w.error().message);
+			return make_error(Errc::io_error,
+					  disk + (state_only ? " was dropped from the desired state" : " was removed") +
+					  " but the state file could not be written (" + w.error().message +
+					  "); it is written with the next successful change");
+		}
+	}
+	log_info(state_only ? "dropped " + disk + " from the desired state (it did not exist)"
+			    : "removed " + disk);
+	return ok();
+}
+
+} // namespace storctl::daemon

@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: MIT
+//
+// The daemon's application layer: routes, handlers and the services they
+// share (RAM disk manager, desired state, metrics).  No sockets here: the
+// server (server.hpp) feeds Requests in and sends Responses out, and the
+// unit tests call handle() directly.
+//
+// Concurrency: handlers run on the server's worker threads.  Reads go
+// straight to the library and run concurrently; every mutation (create,
+// resize, remove) holds one mutex for its kernel call *and* the state file
+// write, so concurrent clients never observe or leave a half-made change.
+#pragma once
+
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <storctl/ramdisk.hpp>
+#include <storctl/result.hpp>
+
+#include "http.hpp"
+#include "metrics.hpp"
+#include "router.hpp"
+#include "state.hpp"
+
+namespace storctl::daemon {
+
+struct AppOptions {
+	std::string control_path{kDefaultControlPath};
+	std::string sysfs_root{kDefaultSysfsRoot};
+	std::string proc_root = "/proc";
+	std::string state_file;  ///< required
+};
+
+class App {
+public:
+	explicit App(AppOptions options);
+	App(const App &) = delete;
+	App &operator=(const App &) = delete;
+
+	/// Load the state file and restore what it describes.  Call once,
+	/// before serving.
+	const RestoreReport &restore();
+
+	/// Route and run one request (Response::route is set).
+	Response handle(Request &request) const;
+
+	const Router &router() const { return router_; }
+	Metrics &metrics() const { return metrics_; }
+	const AppOptions &options() const { return options_; }
+	const RamdiskManager &ramdisks() const { return manager_; }
+
+	/// Copy of the desired state.
+	State state() const;
+	std::optional<RestoreReport> restore_report() const;
+	double uptime_seconds() const;
+
+	// Mutations shared by the v1 and RapidDisk-compatible routes: kernel
+	// change + state file write, serialised.
+	Result<RamdiskInfo> create_ramdisk(const RamdiskCreateOptions &options) const;
+	Result<RamdiskInfo> resize_ramdisk(std::string_view name, std::uint64_t size_bytes) const;
+	/// Removes the disk, or only its state entry when the kernel has no
+	/// such disk but the state does (a disk that could not be restored);
+	/// @state_only tells which.
+	Result<void> remove_ramdisk(std::string_view name, bool &state_only) const;
+
+private:
+	/// Apply @change to a copy of the state and write it.  The in-memory
+	/// state takes the change when the write succeeds, or regardless with
+	/// @keep_on_failure (the kernel already changed; the next successful
+	/// write records it).  Caller holds mutate_mu_.
+	Result<void> commit(const std::function<void(State &)> &change, bool keep_on_failure) const;
+
+	AppOptions options_;
+	RamdiskManager manager_;
+	StateStore store_;
+	Router router_;
+	mutable Metrics metrics_;
+	std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+
+	mutable std::mutex mutate_mu_;  ///< one mutation at a time
+	mutable std::mutex state_mu_;   ///< guards state_ and report_
+	mutable State state_;
+	std::optional<RestoreReport> report_;
+};
+
+// Route registration, one function per resource group (api_*.cpp).
+void add_system_routes(Router &router, const App &app);
+void add_ramdisk_routes(Router &router, const App &app);
+void add_rapiddisk_routes(Router &router, const App &app);
+void add_metrics_routes(Router &router, const App &app);
+
+} // namespace storctl::daemon

@@ -1,0 +1,227 @@
+// SPDX-License-Identifier: MIT
+#include "json_input.hpp"
+
+#include <limits>
+
+#include <storctl/size.hpp>
+
+namespace storctl::daemon {
+
+namespace {
+
+// Deepest nesting of arrays/objects in @text, counted without parsing
+// (strings skipped), so a hostile body cannot make the parser recurse.
+int json_depth(std::string_view text)
+{
+	int depth = 0, max = 0;
+	bool in_string = false, escaped = false;
+	for (char c : text) {
+		if (in_string) {
+			if (escaped)
+				escaped = false;
+			else if (c == '\\')
+				escaped = true;
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		if (c == '"') {
+			in_string = true;
+		} else if (c == '[' || c == '{') {
+			if (++depth > max)
+				max = depth;
+		} else if (c == ']' || c == '}') {
+			depth--;
+		}
+	}
+	return max;
+}
+
+std::string_view type_name(const Json &v)
+{
+	switch (v.type()) {
+	case Json::value_t::null:		return "null";
+	case Json::value_t::object:		return "an object";
+	case Json::value_t::array:		return "an array";
+	case Json::value_t::string:		return "a string";
+	case Json::value_t::boolean:		return "a boolean";
+	case Json::value_t::number_integer:
+	case Json::value_t::number_unsigned:	return "an integer";
+	case Json::value_t::number_float:	return "a number with a fraction or exponent";
+	case Json::value_t::binary:
+	case Json::value_t::discarded:		break;
+	}
+	return "an invalid value";
+}
+
+ApiError wrong_type(std::string_view key, std::string_view expected, const Json &v)
+{
+	return bad_request("'" + std::string(key) + "' must be " + std::string(expected) + ", not " +
+			   std::string(type_name(v)));
+}
+
+ApiResult<bool> get_bool(const Json &v, std::string_view key)
+{
+	if (!v.is_boolean())
+		return wrong_type(key, "true or false", v);
+	return v.get<bool>();
+}
+
+// An integer in [lo, hi].
+ApiResult<std::int64_t> get_int(const Json &v, std::string_view key, std::int64_t lo, std::int64_t hi)
+{
+	if (!v.is_number_integer())
+		return wrong_type(key, "an integer", v);
+	bool in_range;
+	std::int64_t n = 0;
+	if (v.is_number_unsigned()) {
+		auto u = v.get<std::uint64_t>();
+		in_range = u <= static_cast<std::uint64_t>(hi);
+		n = in_range ? static_cast<std::int64_t>(u) : 0;
+	} else {
+		n = v.get<std::int64_t>();
+		in_range = n >= lo && n <= hi;
+	}
+	if (!in_range)
+		return invalid_value("'" + std::string(key) + "' must be between " + std::to_string(lo) +
+				     " and " + std::to_string(hi) + ", not " + v.dump());
+	return n;
+}
+
+} // namespace
+
+ApiResult<Json> parse_json_object(std::string_view body)
+{
+	if (body.empty())
+		return bad_request("request body must be a JSON object (it is empty)");
+	if (json_depth(body) > kMaxJsonDepth)
+		return bad_request("request body nested deeper than " + std::to_string(kMaxJsonDepth) +
+				   " levels");
+	Json j = Json::parse(body, nullptr, false);
+	if (j.is_discarded())
+		return bad_request("request body is not valid JSON");
+	if (!j.is_object())
+		return bad_request("request body must be a JSON object, not " + std::string(type_name(j)));
+	return j;
+}
+
+std::optional<ApiError> check_keys(const Json &obj, std::initializer_list<std::string_view> allowed)
+{
+	for (const auto &item : obj.items()) {
+		bool known = false;
+		for (std::string_view a : allowed)
+			known = known || item.key() == a;
+		if (known)
+			continue;
+		std::string list;
+		for (std::string_view a : allowed)
+			list += (list.empty() ? "" : ", ") + std::string(a);
+		return invalid_value("unknown key '" + item.key() + "' (allowed: " + list + ")");
+	}
+	return std::nullopt;
+}
+
+ApiResult<std::uint64_t> parse_size_value(const Json &value, std::string_view key)
+{
+	if (value.is_string()) {
+		auto r = parse_size(value.get_ref<const std::string &>());
+		if (!r)
+			return api_error(r.error());
+		return *r;
+	}
+	if (value.is_number_unsigned()) {
+		auto n = value.get<std::uint64_t>();
+		if (n == 0)
+			return invalid_value("'" + std::string(key) + "' must be greater than zero");
+		return n;
+	}
+	if (value.is_number_integer())
+		return invalid_value("'" + std::string(key) + "' must not be negative");
+	return wrong_type(key, "a size string such as \"64M\" or an integer of bytes", value);
+}
+
+ApiResult<RamdiskCreateOptions> parse_ramdisk_create(std::string_view body)
+{
+	auto j = parse_json_object(body);
+	if (!j)
+		return j.error();
+	const Json &o = *j;
+
+	// Types first (400), then unknown keys and values (422): a client
+	// sending garbage learns that before anything else.
+	RamdiskCreateOptions opts;
+	if (auto it = o.find("size"); it != o.end()) {
+		auto s = parse_size_value(*it, "size");
+		if (!s)
+			return s.error();
+		opts.size_bytes = *s;
+	}
+	if (auto it = o.find("logical_block_size"); it != o.end()) {
+		auto n = get_int(*it, "logical_block_size", 0, std::numeric_limits<std::uint32_t>::max());
+		if (!n)
+			return n.error();
+		opts.logical_block_size = static_cast<std::uint32_t>(*n);
+	}
+	if (auto it = o.find("numa_node"); it != o.end() && !it->is_null()) {
+		auto n = get_int(*it, "numa_node", 0, std::numeric_limits<int>::max());
+		if (!n)
+			return n.error();
+		opts.numa_node = static_cast<int>(*n);
+	}
+	if (auto it = o.find("index"); it != o.end() && !it->is_null()) {
+		auto n = get_int(*it, "index", 0, std::numeric_limits<int>::max());
+		if (!n)
+			return n.error();
+		opts.index = static_cast<int>(*n);
+	}
+	struct Flag {
+		const char *key;
+		bool *dst;
+	} flags[] = {
+		{"prealloc", &opts.prealloc},
+		{"read_only", &opts.read_only},
+		{"overcommit", &opts.overcommit},
+	};
+	for (const Flag &f : flags) {
+		if (auto it = o.find(f.key); it != o.end()) {
+			auto b = get_bool(*it, f.key);
+			if (!b)
+				return b.error();
+			*f.dst = *b;
+		}
+	}
+	if (auto e = check_keys(o, {"size", "logical_block_size", "numa_node", "prealloc",
+				    "read_only", "overcommit", "index"}))
+		return *e;
+	if (!o.contains("size"))
+		return invalid_value("missing required key 'size'");
+	if (auto r = validate_ramdisk_size(opts.size_bytes); !r)
+		return api_error(r.error());
+	if (auto r = validate_logical_block_size(opts.logical_block_size); !r)
+		return api_error(r.error());
+	return opts;
+}
+
+ApiResult<std::uint64_t> parse_ramdisk_patch(std::string_view body)
+{
+	auto j = parse_json_object(body);
+	if (!j)
+		return j.error();
+	const Json &o = *j;
+	std::uint64_t size = 0;
+	if (auto it = o.find("size"); it != o.end()) {
+		auto s = parse_size_value(*it, "size");
+		if (!s)
+			return s.error();
+		size = *s;
+	}
+	if (auto e = check_keys(o, {"size"}))
+		return ApiError{e->status, e->code, e->message + "; only the size of a RAM disk can be changed"};
+	if (!o.contains("size"))
+		return invalid_value("missing required key 'size'");
+	if (auto r = validate_ramdisk_size(size); !r)
+		return api_error(r.error());
+	return size;
+}
+
+} // namespace storctl::daemon

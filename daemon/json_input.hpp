@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+//
+// Request bodies: strict JSON parsing and validation.
+//
+// 400 (bad_request): not JSON, nested deeper than kMaxJsonDepth, not an
+// object, a value of the wrong JSON type (a string for a boolean, 1.0 for
+// an integer, ...).  422 (invalid_argument): unknown keys, missing required
+// keys, values of the right type that are out of range or rejected by the
+// library's checks.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <string_view>
+
+#include <storctl/ramdisk.hpp>
+
+#include "errors.hpp"
+
+namespace storctl::daemon {
+
+inline constexpr int kMaxJsonDepth = 32;
+
+/// Parse @body as a JSON object.
+ApiResult<Json> parse_json_object(std::string_view body);
+
+/// 422 naming the first key of @obj not in @allowed.
+std::optional<ApiError> check_keys(const Json &obj, std::initializer_list<std::string_view> allowed);
+
+/// A size: a string in storctl's size syntax ("64M", "1GiB", "4096") or a
+/// positive integer of bytes.
+ApiResult<std::uint64_t> parse_size_value(const Json &value, std::string_view key);
+
+/// POST /v1/ramdisks: {"size" (required), "logical_block_size",
+/// "numa_node" (integer or null), "prealloc", "read_only", "overcommit",
+/// "index"}.
+ApiResult<RamdiskCreateOptions> parse_ramdisk_create(std::string_view body);
+
+/// PATCH /v1/ramdisks/{name}: {"size"} (required; nothing else can change).
+ApiResult<std::uint64_t> parse_ramdisk_patch(std::string_view body);
+
+} // namespace storctl::daemon

@@ -1,0 +1,623 @@
+// SPDX-License-Identifier: MIT
+//
+// storctld end to end on the host: the real server (libmicrohttpd) on a
+// random loopback port, in-process, over the fake control device
+// (fake_srd.hpp) and a fake sysfs/proc tree; requests go through a tiny
+// raw-socket HTTP client so malformed input can be sent as is.
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <storctl/ramdisk.h>
+#include <storctl/version.hpp>
+
+#include "app.hpp"
+#include "fake_srd.hpp"
+#include "server.hpp"
+#include "test_util.hpp"
+
+using namespace storctl;
+using namespace storctl::daemon;
+using storctl::test::fake_srd;
+using storctl::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t MiB = 1ULL << 20;
+const std::string kToken = "test-token-0123456789abcdef";
+
+struct HttpResult {
+	int status = -1;
+	std::map<std::string, std::string> headers;  // lower-case names
+	std::string body;
+	std::string raw;
+
+	Json json() const
+	{
+		Json j = Json::parse(body, nullptr, false);
+		EXPECT_FALSE(j.is_discarded()) << "not JSON: " << body;
+		return j;
+	}
+	std::string header(const std::string &name) const
+	{
+		auto it = headers.find(name);
+		return it == headers.end() ? "<none>" : it->second;
+	}
+};
+
+int connect_to(std::uint16_t port)
+{
+	int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	timeval tv{10, 0};
+	::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	sockaddr_in sin{};
+	sin.sin_family = AF_INET;
+	sin.sin_port = htons(port);
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (::connect(fd, reinterpret_cast<sockaddr *>(&sin), sizeof(sin)) != 0) {
+		::close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+// Send @request as is, read until the server closes.
+HttpResult http_raw(std::uint16_t port, const std::string &request)
+{
+	HttpResult r;
+	int fd = connect_to(port);
+	if (fd < 0)
+		return r;
+	std::string_view out = request;
+	while (!out.empty()) {
+		ssize_t n = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+		if (n <= 0)
+			break;  // the server may answer (413) and close early
+		out.remove_prefix(static_cast<std::size_t>(n));
+	}
+	char buf[65536];
+	for (;;) {
+		ssize_t n = ::recv(fd, buf, sizeof(buf), 0);
+		if (n <= 0)
+			break;
+		r.raw.append(buf, static_cast<std::size_t>(n));
+	}
+	::close(fd);
+
+	std::size_t end = r.raw.find("\r\n\r\n");
+	if (r.raw.size() < 12 || end == std::string::npos)
+		return r;
+	r.status = std::stoi(r.raw.substr(9, 3));
+	std::istringstream hs(r.raw.substr(0, end));
+	std::string line;
+	std::getline(hs, line);
+	while (std::getline(hs, line)) {
+		if (!line.empty() && line.back() == '\r')
+			line.pop_back();
+		std::size_t colon = line.find(':');
+		if (colon == std::string::npos)
+			continue;
+		std::string name = line.substr(0, colon);
+		for (char &c : name)
+			c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+		std::string value = line.substr(colon + 1);
+		while (!value.empty() && value.front() == ' ')
+			value.erase(0, 1);
+		r.headers[name] = value;
+	}
+	r.body = r.raw.substr(end + 4);
+	return r;
+}
+
+std::string build_request(const std::string &method, const std::string &path, const std::string &body,
+			  const std::vector<std::string> &headers)
+{
+	std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+	bool has_ct = false;
+	for (const std::string &h : headers) {
+		req += h + "\r\n";
+		has_ct = has_ct || h.starts_with("Content-Type:");
+	}
+	if (!body.empty() || method == "POST" || method == "PATCH") {
+		if (!has_ct)
+			req += "Content-Type: application/json\r\n";
+		req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+	}
+	return req + "\r\n" + body;
+}
+
+class DaemonHttp : public ::testing::Test {
+protected:
+	TempDir tmp;
+	std::string control = tmp.write("srd-control", "").string();
+	std::string sysfs = tmp.mkdir("sys").string();
+	std::string proc = tmp.mkdir("proc").string();
+	std::string state_file = tmp.str() + "/state/state.json";
+	std::unique_ptr<App> app;
+	std::unique_ptr<Server> server;
+	std::uint16_t port = 0;
+
+	void SetUp() override
+	{
+		fake_srd().detach();
+		fake_srd().attach(control);
+		tmp.write("proc/meminfo", "MemTotal:       2048000 kB\nMemFree:         1024000 kB\n"
+					  "MemAvailable:    1536000 kB\nBuffers: 1 kB\n");
+		tmp.mkdir("sys/module/stor_ramdisk");
+		tmp.write("sys/block/sda/size", "2048\n");
+		tmp.write("sys/block/sda/ro", "0\n");
+		tmp.write("sys/block/sda/removable", "0\n");
+		tmp.write("sys/block/sda/device/vendor", "ATA     \n");
+		tmp.write("sys/block/sda/device/model", "DISK\n");
+	}
+
+	void TearDown() override
+	{
+		server.reset();
+		app.reset();
+		fake_srd().detach();
+	}
+
+	void start(ServerOptions opts = {}, std::string control_path = "")
+	{
+		AppOptions ao;
+		ao.control_path = control_path.empty() ? control : control_path;
+		ao.sysfs_root = sysfs;
+		ao.proc_root = proc;
+		ao.state_file = state_file;
+		app = std::make_unique<App>(ao);
+		app->restore();
+		opts.listen = {*parse_listen_address("127.0.0.1:0")};
+		opts.threads = 2;
+		server = std::make_unique<Server>(*app, opts);
+		ASSERT_TRUE(server->bind());
+		ASSERT_TRUE(server->start());
+		port = server->port();
+		ASSERT_NE(port, 0);
+	}
+
+	// The fake kernel's disks as sysfs entries (the lib lists
+	// <sysfs>/block/srd*).
+	void sync_sysfs()
+	{
+		for (const auto &e : fs::directory_iterator(fs::path(sysfs) / "block"))
+			if (e.path().filename().string().starts_with("srd"))
+				fs::remove_all(e.path());
+		for (const auto &[idx, d] : fake_srd().disks)
+			tmp.write("sys/block/srd" + std::to_string(idx) + "/size",
+				  std::to_string(d.size_bytes / 512) + "\n");
+	}
+
+	HttpResult http(const std::string &method, const std::string &path, const std::string &body = "",
+			const std::vector<std::string> &headers = {})
+	{
+		sync_sysfs();
+		return http_raw(port, build_request(method, path, body, headers));
+	}
+
+	Json saved_state()
+	{
+		std::ifstream in(state_file);
+		std::ostringstream ss;
+		ss << in.rdbuf();
+		return Json::parse(ss.str(), nullptr, false);
+	}
+};
+
+void expect_error(const HttpResult &r, int status, const std::string &code, const std::string &what)
+{
+	EXPECT_EQ(r.status, status) << what << ": " << r.raw;
+	Json j = r.json();
+	ASSERT_TRUE(j.is_object()) << what;
+	ASSERT_TRUE(j.contains("error")) << what << ": " << r.body;
+	EXPECT_EQ(j["error"]["code"], code) << what;
+	EXPECT_TRUE(j["error"]["message"].is_string()) << what;
+	EXPECT_EQ(r.header("content-type"), "application/json") << what;
+}
+
+} // namespace
+
+TEST_F(DaemonHttp, RamdiskLifecycle)
+{
+	start();
+	auto empty = http("GET", "/v1/ramdisks");
+	EXPECT_EQ(empty.status, 200);
+	EXPECT_EQ(empty.body, "[]\n");
+
+	auto made = http("POST", "/v1/ramdisks", R"({"size":"64M"})");
+	ASSERT_EQ(made.status, 201) << made.raw;
+	EXPECT_EQ(made.header("location"), "/v1/ramdisks/srd0");
+	EXPECT_EQ(made.json(), Json::parse(R"({"alloc_failures":0,"index":0,"logical_block_size":512,
+		"name":"srd0","numa_node":null,"open_count":0,"overcommit":false,"path":"/dev/srd0",
+		"prealloc":false,"read_only":false,"size_bytes":67108864,"used_bytes":0})"));
+	EXPECT_EQ(saved_state(), Json::parse(R"({"version":1,"ramdisks":[{"index":0,"size_bytes":67108864,
+		"logical_block_size":512,"numa_node":null,"prealloc":false,"read_only":false,"overcommit":false}]})"));
+
+	auto full = http("POST", "/v1/ramdisks", R"({"size":8388608,"logical_block_size":4096,"prealloc":true,
+		"read_only":true,"overcommit":true,"index":5})");
+	ASSERT_EQ(full.status, 201) << full.raw;
+	EXPECT_EQ(full.json()["name"], "srd5");
+	EXPECT_EQ(full.json()["logical_block_size"], 4096);
+	EXPECT_EQ(full.json()["prealloc"], true);
+	EXPECT_EQ(fake_srd().disks.at(5).flags, SRD_FLAG_PREALLOC | SRD_FLAG_READ_ONLY | SRD_FLAG_OVERCOMMIT);
+
+	auto list = http("GET", "/v1/ramdisks");
+	ASSERT_EQ(list.status, 200);
+	ASSERT_EQ(list.json().size(), 2u);
+	EXPECT_EQ(list.json()[0]["name"], "srd0");
+	EXPECT_EQ(list.json()[1]["name"], "srd5");
+
+	auto one = http("GET", "/v1/ramdisks/srd5");
+	EXPECT_EQ(one.status, 200);
+	EXPECT_EQ(one.json(), full.json());
+	EXPECT_EQ(http("HEAD", "/v1/ramdisks/srd5").status, 200);
+
+	auto grown = http("PATCH", "/v1/ramdisks/srd0", R"({"size":"128M"})");
+	ASSERT_EQ(grown.status, 200) << grown.raw;
+	EXPECT_EQ(grown.json()["size_bytes"], 128 * MiB);
+	EXPECT_EQ(saved_state()["ramdisks"][0]["size_bytes"], 128 * MiB);
+
+	auto gone = http("DELETE", "/v1/ramdisks/srd0");
+	ASSERT_EQ(gone.status, 200) << gone.raw;
+	EXPECT_EQ(gone.json(), Json::parse(R"({"removed":"srd0"})"));
+	EXPECT_EQ(saved_state()["ramdisks"].size(), 1u);
+	EXPECT_EQ(saved_state()["ramdisks"][0]["index"], 5);
+	expect_error(http("DELETE", "/v1/ramdisks/srd0"), 404, "not_found", "second delete");
+	expect_error(http("GET", "/v1/ramdisks/srd0"), 404, "not_found", "get after delete");
+}
+
+TEST_F(DaemonHttp, RamdiskFailuresHaveTheirCodes)
+{
+	start();
+	ASSERT_EQ(http("POST", "/v1/ramdisks", R"({"size":"4M","index":1})").status, 201);
+	const Json before = saved_state();
+
+	expect_error(http("POST", "/v1/ramdisks", R"({"size":"4M","index":1})"), 409, "exists", "same index");
+	expect_error(http("POST", "/v1/ramdisks", "{"), 400, "bad_request", "malformed");
+	expect_error(http("POST", "/v1/ramdisks", ""), 400, "bad_request", "empty body");
+	expect_error(http("POST", "/v1/ramdisks", R"({"size":"4M","prealloc":"yes"})"), 400, "bad_request", "type");
+	expect_error(http("POST", "/v1/ramdisks", R"({"size":"4M","zzz":1})"), 422, "invalid_argument", "key");
+	expect_error(http("POST", "/v1/ramdisks", R"({"size":"1000"})"), 422, "invalid_argument", "size");
+	expect_error(http("POST", "/v1/ramdisks", R"({"size":"4M"})", {"Content-Type: text/plain"}), 415,
+		     "unsupported_media_type", "content type");
+	EXPECT_EQ(http("POST", "/v1/ramdisks", R"({"size":"4M"})", {"Content-Type: Application/JSON; charset=utf-8"}).status,
+		  201);
+
+	expect_error(http("GET", "/v1/ramdisks/sda"), 422, "invalid_argument", "bad name");
+	expect_error(http("GET", "/v1/ramdisks/srd01"), 422, "invalid_argument", "leading zero");
+	expect_error(http("GET", "/v1/ramdisks/srd99"), 404, "not_found", "unknown disk");
+	expect_error(http("PATCH", "/v1/ramdisks/srd1", R"({"size":1.5})"), 400, "bad_request", "patch type");
+	expect_error(http("PATCH", "/v1/ramdisks/srd1", R"({"size":"8M","prealloc":true})"), 422,
+		     "invalid_argument", "patch key");
+	expect_error(http("PATCH", "/v1/ramdisks/srd99", R"({"size":"8M"})"), 404, "not_found", "patch unknown");
+	expect_error(http("PATCH", "/v1/ramdisks/xyz", R"({"size":"8M"})"), 422, "invalid_argument", "patch name");
+	expect_error(http("DELETE", "/v1/ramdisks/..."), 422, "invalid_argument", "delete name");
+
+	// Kernel errno contract.
+	fake_srd().max_disks = 2;  // srd0 and srd1 exist
+	expect_error(http("POST", "/v1/ramdisks", R"({"size":"4M"})"), 507, "no_space", "ENOSPC");
+	fake_srd().max_disks = 64;
+	fake_srd().fail_request = SRD_IOC_ADD;
+	fake_srd().fail_errno = ENOMEM;
+	expect_error(http("POST", "/v1/ramdisks", R"({"size":"4M","prealloc":true})"), 507, "no_memory", "ENOMEM");
+	fake_srd().fail_request = SRD_IOC_ADD;
+	fake_srd().fail_errno = EPERM;
+	expect_error(http("POST", "/v1/ramdisks", R"({"size":"4M"})"), 403, "permission_denied", "EPERM");
+	fake_srd().fail_request = SRD_IOC_ADD;
+	fake_srd().fail_errno = E2BIG;
+	expect_error(http("POST", "/v1/ramdisks", R"({"size":"4T"})"), 422, "invalid_argument", "E2BIG");
+	fake_srd().fail_request = SRD_IOC_INFO;
+	fake_srd().fail_errno = EIO;
+	expect_error(http("GET", "/v1/ramdisks/srd1"), 500, "io_error", "EIO");
+
+	// Busy (the library retries EBUSY for a moment first).
+	fake_srd().disks.at(1).open_count = 1;
+	expect_error(http("DELETE", "/v1/ramdisks/srd1"), 409, "busy", "EBUSY");
+	expect_error(http("PATCH", "/v1/ramdisks/srd1", R"({"size":"4K"})"), 409, "busy", "shrink busy");
+	fake_srd().disks.at(1).open_count = 0;
+
+	// Failed requests changed nothing on disk.
+	Json after = saved_state();
+	EXPECT_EQ(after["ramdisks"].size(), 2u) << after.dump();
+	EXPECT_EQ(after["ramdisks"][1], before["ramdisks"][0]);
+}
+
+TEST_F(DaemonHttp, StateWriteFailures)
+{
+	start();
+	ASSERT_EQ(http("POST", "/v1/ramdisks", R"({"size":"4M"})").status, 201);
+	// Make the state directory unusable (a file where it was; root
+	// ignores permission bits, so chmod would not do).
+	const fs::path dir = fs::path(state_file).parent_path();
+	fs::rename(dir, tmp.path() / "state.moved");
+	tmp.write("state", "not a directory");
+
+	// A create that cannot be recorded is undone.
+	auto made = http("POST", "/v1/ramdisks", R"({"size":"8M"})");
+	expect_error(made, 500, "io_error", "create without state");
+	EXPECT_NE(made.json()["error"]["message"].get<std::string>().find("was not created"), std::string::npos);
+	EXPECT_EQ(fake_srd().disks.size(), 1u);
+
+	// A resize cannot be undone: it is reported, kept in memory and
+	// written with the next successful change.
+	auto grown = http("PATCH", "/v1/ramdisks/srd0", R"({"size":"16M"})");
+	expect_error(grown, 500, "io_error", "resize without state");
+	EXPECT_EQ(fake_srd().disks.at(0).size_bytes, 16 * MiB);
+
+	fs::remove(dir);
+	fs::rename(tmp.path() / "state.moved", dir);
+	EXPECT_EQ(saved_state()["ramdisks"][0]["size_bytes"], 4 * MiB);
+	ASSERT_EQ(http("POST", "/v1/ramdisks", R"({"size":"4M","index":7})").status, 201);
+	Json st = saved_state();
+	ASSERT_EQ(st["ramdisks"].size(), 2u) << st.dump();
+	EXPECT_EQ(st["ramdisks"][0]["size_bytes"], 16 * MiB);
+	EXPECT_EQ(st["ramdisks"][1]["index"], 7);
+}
+
+TEST_F(DaemonHttp, ModuleNotLoadedIs503)
+{
+	start({}, tmp.str() + "/no-such-control");
+	expect_error(http("GET", "/v1/ramdisks"), 503, "unsupported", "list");
+	expect_error(http("POST", "/v1/ramdisks", R"({"size":"4M"})"), 503, "unsupported", "create");
+	auto st = http("GET", "/v1/status");
+	EXPECT_EQ(st.status, 200);
+	EXPECT_TRUE(st.json()["ramdisk_abi_version"].is_null());
+	auto vols = http("GET", "/v1/listRapidDiskVolumes");
+	EXPECT_EQ(vols.status, 503);
+	EXPECT_EQ(vols.json()["status"], "Failed");
+}
+
+TEST_F(DaemonHttp, StatusAndResources)
+{
+	start();
+	auto st = http("GET", "/v1/status");
+	ASSERT_EQ(st.status, 200);
+	Json j = st.json();
+	EXPECT_EQ(j["version"], std::string(kVersion));
+	EXPECT_TRUE(j["kernel"]["release"].is_string());
+	EXPECT_EQ(j["modules"], Json::parse(R"({"stor_ramdisk":true,"dm_stor_cache":false})"));
+	EXPECT_EQ(j["ramdisk_abi_version"], SRD_ABI_VERSION);
+	EXPECT_EQ(j["state_file"], state_file);
+	EXPECT_EQ(j["restore_report"]["contents_preserved"], false);
+	EXPECT_EQ(j["restore_report"]["state_file_existed"], false);
+
+	auto res = http("GET", "/v1/resources");
+	ASSERT_EQ(res.status, 200);
+	Json r = res.json();
+	EXPECT_EQ(r["memory"], Json::parse(R"({"total_bytes":2097152000,"free_bytes":1048576000,
+		"available_bytes":1572864000})"));
+	ASSERT_EQ(r["block_devices"].size(), 1u);
+	EXPECT_EQ(r["block_devices"][0], Json::parse(R"({"name":"sda","path":"/dev/sda","size_bytes":1048576,
+		"read_only":false,"removable":false,"vendor":"ATA","model":"DISK"})"));
+}
+
+TEST_F(DaemonHttp, RestoreAtStartIsReported)
+{
+	tmp.write("state/state.json", R"({"version":1,"ramdisks":[
+		{"index":0,"size_bytes":4194304},{"index":3,"size_bytes":8388608,"read_only":true},
+		{"index":7,"size_bytes":123}]})");
+	fake_srd().add_disk(0, 4 * MiB);
+	start();
+	EXPECT_EQ(fake_srd().disks.size(), 2u);
+	EXPECT_EQ(fake_srd().disks.at(3).flags, SRD_FLAG_READ_ONLY);
+	Json rep = http("GET", "/v1/status").json()["restore_report"];
+	EXPECT_EQ(rep["state_file_existed"], true);
+	EXPECT_EQ(rep["summary"], Json::parse(R"({"adopted":1,"recreated":1,"failed":0})"));
+	ASSERT_EQ(rep["problems"].size(), 1u);  // the 123-byte entry
+	EXPECT_EQ(rep["ramdisks"][1]["name"], "srd3");
+	EXPECT_EQ(rep["ramdisks"][1]["result"], "recreated");
+	EXPECT_EQ(http("GET", "/v1/status").json()["managed"]["ramdisks"], 2);
+
+	// A saved disk that could not be restored can still be dropped.
+	fake_srd().disks.erase(3);
+	auto del = http("DELETE", "/v1/ramdisks/srd3");
+	ASSERT_EQ(del.status, 200) << del.raw;
+	EXPECT_TRUE(del.json().contains("note"));
+	EXPECT_EQ(saved_state()["ramdisks"].size(), 1u);
+}
+
+TEST_F(DaemonHttp, RapidDiskCompatibleRoutes)
+{
+	start();
+	auto svc = http("GET", "/v1/checkServiceStatus");
+	EXPECT_EQ(svc.status, 200);
+	EXPECT_EQ(svc.json(), (Json{{"status", "OK"}, {"version", std::string(kVersion)}}));
+
+	auto made = http("POST", "/v1/createRapidDisk/64");
+	ASSERT_EQ(made.status, 200) << made.raw;
+	EXPECT_EQ(made.json(), Json::parse(R"({"status":"Success","device":"srd0"})"));
+	EXPECT_EQ(fake_srd().disks.at(0).size_bytes, 64 * MiB);
+
+	auto vols = http("GET", "/v1/listRapidDiskVolumes");
+	ASSERT_EQ(vols.status, 200);
+	EXPECT_EQ(vols.json(), Json::parse(R"({"volumes":[{"rapiddisk":[{"device":"srd0","size":67108864}]},
+		{"rapiddisk_cache":[]}]})"));
+
+	auto resized = http("POST", "/v1/resizeRapidDisk/srd0/128");
+	ASSERT_EQ(resized.status, 200) << resized.raw;
+	EXPECT_EQ(resized.json(), Json::parse(R"({"status":"Success"})"));
+	EXPECT_EQ(fake_srd().disks.at(0).size_bytes, 128 * MiB);
+	EXPECT_EQ(saved_state()["ramdisks"][0]["size_bytes"], 128 * MiB);
+
+	auto res = http("GET", "/v1/listAllResources");
+	ASSERT_EQ(res.status, 200);
+	EXPECT_EQ(res.json()["resources"][0], Json::parse(R"({"memory":[{"mem_total":2097152000,
+		"mem_free":1048576000}]})"));
+	EXPECT_EQ(res.json()["resources"][1]["volumes"][0]["device"], "sda");
+
+	auto removed = http("POST", "/v1/removeRapidDisk/srd0");
+	ASSERT_EQ(removed.status, 200);
+	EXPECT_EQ(removed.json(), Json::parse(R"({"status":"Success"})"));
+	EXPECT_TRUE(fake_srd().disks.empty());
+
+	// Failures: RapidDisk's "Failed" plus our error, never 200.
+	struct Case {
+		const char *method, *path;
+		int status;
+		const char *code;
+	} cases[] = {
+		{"POST", "/v1/removeRapidDisk/srd0", 404, "not_found"},
+		{"POST", "/v1/removeRapidDisk/rd0", 422, "invalid_argument"},
+		{"POST", "/v1/resizeRapidDisk/srd0/64", 404, "not_found"},
+		{"POST", "/v1/resizeRapidDisk/srd0/x", 422, "invalid_argument"},
+		{"POST", "/v1/createRapidDisk/0", 422, "invalid_argument"},
+		{"POST", "/v1/createRapidDisk/-1", 422, "invalid_argument"},
+		{"POST", "/v1/createRapidDisk/1.5", 422, "invalid_argument"},
+		{"POST", "/v1/createRapidDisk/99999999999999999999", 422, "invalid_argument"},
+		{"POST", "/v1/createRapidDisk/17592186044416", 422, "invalid_argument"},
+	};
+	for (const Case &c : cases) {
+		auto r = http(c.method, c.path);
+		EXPECT_EQ(r.status, c.status) << c.path << ": " << r.body;
+		EXPECT_EQ(r.json()["status"], "Failed") << c.path;
+		EXPECT_EQ(r.json()["error"]["code"], c.code) << c.path;
+	}
+	expect_error(http("GET", "/v1/createRapidDisk/64"), 405, "method_not_allowed", "GET create");
+}
+
+TEST_F(DaemonHttp, TokenRequiredWhenConfigured)
+{
+	ServerOptions o;
+	o.token = kToken;
+	start(o);
+	auto none = http("GET", "/v1/ramdisks");
+	expect_error(none, 401, "unauthorized", "no token");
+	EXPECT_EQ(none.header("www-authenticate"), "Bearer realm=\"storctld\"");
+
+	auto wrong = http("GET", "/v1/ramdisks", "", {"Authorization: Bearer " + kToken + "x"});
+	expect_error(wrong, 401, "unauthorized", "wrong token");
+	EXPECT_NE(wrong.header("www-authenticate").find("invalid_token"), std::string::npos);
+	expect_error(http("GET", "/v1/ramdisks", "", {"Authorization: Basic " + kToken}), 401,
+		     "unauthorized", "basic");
+
+	// Before routing: no route information leaks out unauthenticated,
+	// and nothing is created.
+	expect_error(http("GET", "/nope"), 401, "unauthorized", "unknown route");
+	expect_error(http("POST", "/v1/ramdisks", R"({"size":"4M"})"), 401, "unauthorized", "create");
+	expect_error(http("GET", "/metrics"), 401, "unauthorized", "metrics");
+	EXPECT_TRUE(fake_srd().disks.empty());
+
+	const std::string auth = "Authorization: Bearer " + kToken;
+	EXPECT_EQ(http("GET", "/v1/ramdisks", "", {auth}).status, 200);
+	EXPECT_EQ(http("POST", "/v1/ramdisks", R"({"size":"4M"})", {auth}).status, 201);
+	EXPECT_EQ(http("GET", "/nope", "", {auth}).status, 404);
+}
+
+TEST_F(DaemonHttp, BodyLimitAndMalformedRequests)
+{
+	ServerOptions o;
+	o.body_limit = 1024;
+	start(o);
+
+	const std::string big = "{\"size\":\"4M\",\"pad\":\"" + std::string(2000, 'x') + "\"}";
+	expect_error(http("POST", "/v1/ramdisks", big), 413, "payload_too_large", "content-length");
+
+	// Chunked, no Content-Length: read, discarded, answered with 413.
+	std::string chunked = "POST /v1/ramdisks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+			      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+	for (int i = 0; i < 4; i++)
+		chunked += "200\r\n" + std::string(512, ' ') + "\r\n";
+	chunked += "0\r\n\r\n";
+	expect_error(http_raw(port, chunked), 413, "payload_too_large", "chunked");
+
+	// An endless body is cut off without reading it all.
+	std::string endless = "POST /v1/ramdisks HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+			      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+	for (int i = 0; i < 40; i++)
+		endless += "400\r\n" + std::string(1024, ' ') + "\r\n";
+	auto cut = http_raw(port, endless);
+	EXPECT_TRUE(cut.status == -1 || cut.status == 413) << cut.raw.substr(0, 200);
+
+	// Paths: "..", 200 segments, control characters (percent-decoded
+	// by the server before routing).
+	std::string many;
+	for (int i = 0; i < 200; i++)
+		many += "/v1";
+	expect_error(http("GET", "/v1/ramdisks/.."), 400, "bad_request", "..");
+	expect_error(http("GET", "/v1/ramdisks/%2e%2e"), 400, "bad_request", "%2e%2e");
+	expect_error(http("GET", many), 400, "bad_request", "200 segments");
+	expect_error(http("GET", "/v1/ramdisks/srd%01"), 400, "bad_request", "%01");
+	expect_error(http("DELETE", "/v1//ramdisks"), 400, "bad_request", "//");
+	expect_error(http("BREW", "/v1/ramdisks"), 405, "method_not_allowed", "unknown method");
+	expect_error(http("GET", "/v1/teapot"), 404, "not_found", "unknown path");
+
+	// Garbage that is not HTTP at all.
+	auto junk = http_raw(port, "\x01\x02garbage\r\n\r\n");
+	EXPECT_TRUE(junk.status == -1 || (junk.status >= 400 && junk.status < 500)) << junk.raw;
+
+	// Still serving, and nothing was created by any of it.
+	EXPECT_EQ(http("GET", "/v1/ramdisks").status, 200);
+	EXPECT_TRUE(fake_srd().disks.empty());
+	EXPECT_EQ(http("POST", "/v1/ramdisks", R"({"size":"4M"})").status, 201);
+}
+
+TEST_F(DaemonHttp, Metrics)
+{
+	start();
+	ASSERT_EQ(http("POST", "/v1/ramdisks", R"({"size":"4M"})").status, 201);
+	http("GET", "/v1/ramdisks/srd0");
+	http("GET", "/v1/ramdisks/srd0");
+	http("GET", "/v1/ramdisks/srd9");
+	http("GET", "/nope");
+	auto m = http("GET", "/metrics");
+	ASSERT_EQ(m.status, 200);
+	EXPECT_EQ(m.header("content-type"), "text/plain; version=0.0.4; charset=utf-8");
+	const std::string &t = m.body;
+	auto has = [&t](const std::string &line) {
+		EXPECT_NE(t.find(line + "\n"), std::string::npos) << "missing: " << line << "\n" << t;
+	};
+	has("storctl_build_info{version=\"" + std::string(kVersion) + "\"} 1");
+	has("storctl_module_loaded{module=\"stor_ramdisk\"} 1");
+	has("storctl_ramdisk_size_bytes{name=\"srd0\"} 4194304");
+	has("storctl_ramdisk_used_bytes{name=\"srd0\"} 0");
+	has("# TYPE storctl_http_requests_total counter");
+	has("storctl_http_requests_total{method=\"POST\",route=\"/v1/ramdisks\",code=\"201\"} 1");
+	has("storctl_http_requests_total{method=\"GET\",route=\"/v1/ramdisks/{name}\",code=\"200\"} 2");
+	has("storctl_http_requests_total{method=\"GET\",route=\"/v1/ramdisks/{name}\",code=\"404\"} 1");
+	has("storctl_http_requests_total{method=\"GET\",route=\"unmatched\",code=\"404\"} 1");
+	has("# TYPE storctl_http_request_duration_seconds histogram");
+	has("storctl_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v1/ramdisks/{name}\",le=\"+Inf\"} 3");
+	has("storctl_http_request_duration_seconds_count{method=\"GET\",route=\"/v1/ramdisks/{name}\"} 3");
+
+	// Every sample line is "name{labels} value" or "name value".
+	std::istringstream in(t);
+	std::string line;
+	while (std::getline(in, line)) {
+		if (line.empty() || line[0] == '#')
+			continue;
+		EXPECT_TRUE(line.starts_with("storctl_")) << line;
+		EXPECT_NE(line.rfind(' '), std::string::npos) << line;
+	}
+	// Made-up methods do not create new label values.
+	http("XYZZY", "/v1/ramdisks");
+	EXPECT_EQ(app->metrics().requests("other", "unmatched", 405), 1u);
+}
+
+TEST_F(DaemonHttp, QuiesceStopsAcceptingAndDrains)
+{
+	start();
+	EXPECT_EQ(http("GET", "/v1/ramdisks").status, 200);
+	server->quiesce();
+	int fd = connect_to(port);
+	EXPECT_LT(fd, 0) << "still accepting after quiesce";
+	if (fd >= 0)
+		::close(fd);
+	EXPECT_TRUE(server->wait_idle(std::chrono::seconds(5)));
+	EXPECT_EQ(server->in_flight(), 0u);
+	server->stop();
+}
