@@ -66,8 +66,12 @@ std::uint64_t Metrics::requests(std::string_view method, std::string_view route,
 
 std::string Metrics::render() const
 {
-	std::lock_guard lock(mu_);
 	std::string out;
+	out += "# HELP storctl_http_requests_in_flight Requests received and not yet answered, "
+	       "this one included.\n"
+	       "# TYPE storctl_http_requests_in_flight gauge\n"
+	       "storctl_http_requests_in_flight " + std::to_string(in_flight()) + "\n";
+	std::lock_guard lock(mu_);
 	out += "# HELP storctl_http_requests_total HTTP requests answered, by method, route and status code.\n"
 	       "# TYPE storctl_http_requests_total counter\n";
 	for (const auto &[key, n] : requests_) {

@@ -4,6 +4,7 @@
 //
 //   storctl_http_requests_total{method,route,code}          counter
 //   storctl_http_request_duration_seconds{method,route}     histogram
+//   storctl_http_requests_in_flight                         gauge
 //
 // route is the route pattern ("/v1/ramdisks/{name}") or "unmatched", and
 // method one of the HTTP methods the API knows or "other", so label values
@@ -11,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -31,6 +33,11 @@ public:
 
 	void observe(std::string_view method, std::string_view route, int code, double seconds);
 
+	/// A request's headers arrived / its connection ended.
+	void request_started() { in_flight_.fetch_add(1, std::memory_order_relaxed); }
+	void request_finished() { in_flight_.fetch_sub(1, std::memory_order_relaxed); }
+	std::int64_t in_flight() const { return in_flight_.load(std::memory_order_relaxed); }
+
 	/// The request metrics in exposition format.
 	std::string render() const;
 
@@ -48,6 +55,7 @@ private:
 	};
 	using RouteKey = std::tuple<std::string, std::string>;  // method, route
 
+	std::atomic<std::int64_t> in_flight_{0};
 	mutable std::mutex mu_;
 	std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;
 	std::map<RouteKey, Histogram> durations_;

@@ -137,6 +137,7 @@ struct ServerCallbacks {
 				ex = new Exchange;
 				*con_cls = ex;
 				s.in_flight_++;
+				s.app_.metrics().request_started();
 				ex->request.method = method ? method : "";
 				ex->request.path = url ? url : "";
 				ex->request.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -201,6 +202,7 @@ struct ServerCallbacks {
 			}
 		}
 		delete ex;
+		s.app_.metrics().request_finished();
 		s.in_flight_--;
 	}
 };

@@ -591,6 +591,8 @@ TEST_F(DaemonHttp, Metrics)
 	has("storctl_http_requests_total{method=\"GET\",route=\"/v1/ramdisks/{name}\",code=\"404\"} 1");
 	has("storctl_http_requests_total{method=\"GET\",route=\"unmatched\",code=\"404\"} 1");
 	has("# TYPE storctl_http_request_duration_seconds histogram");
+	// Only the /metrics request itself is being served.
+	has("storctl_http_requests_in_flight 1");
 	has("storctl_http_request_duration_seconds_bucket{method=\"GET\",route=\"/v1/ramdisks/{name}\",le=\"+Inf\"} 3");
 	has("storctl_http_request_duration_seconds_count{method=\"GET\",route=\"/v1/ramdisks/{name}\"} 3");
 

@@ -36,12 +36,20 @@
 #   is_zero DEV OFF LEN      true if that range reads back as zeros
 #   fio_run ARGS...          fio with the given arguments, fail on error
 #   on_exit CMD              run CMD (eval'd) in the cleanup trap, LIFO
+#   project_modprobe NAME [PARAM=VALUE...]
+#                            load an on-demand project module (ONDEMAND_MODULES
+#                            in run-vm, e.g. stor_rnbd_server): modprobe its
+#                            in-kernel dependencies (modinfo -F depends), then
+#                            insmod $VM_MODULES_DIR/<dir>/NAME.ko with the
+#                            parameters; the cleanup trap unloads it
 #
 # set -Eeuo pipefail is on: a command failing outside fail() also ends the
 # test, with a "FAIL: <test>: exit N from <command> at <file>:<line>" line.
 #
 # The EXIT trap runs the on_exit hooks, kills background jobs, closes fds
-# 3..9, unmounts anything mounted from an srd device, removes dm devices
+# 3..9, unmounts anything mounted from an srnbd device, unmaps every srnbd
+# device and unloads the modules project_modprobe loaded (last loaded
+# first), unmounts anything mounted from an srd device, removes dm devices
 # stacked on srd and then every srd disk that did not exist when the test
 # started.  It never changes the test's exit status.
 
@@ -223,6 +231,24 @@ fio_run() {
 	fi
 }
 
+# Modules loaded by project_modprobe, last loaded first.
+_PROJECT_LOADED=()
+
+project_modprobe() {
+	local name=${1:?project_modprobe: module name} dir ko dep deps
+	shift
+	dir=${VM_MODULES_DIR:-$STORCTL_BUILD/modules/$KVER}
+	ko=$(find "$dir" -name "$name.ko" -type f 2>/dev/null | head -n 1)
+	[ -n "$ko" ] || fail "project_modprobe: no $name.ko under $dir (make modules-all)"
+	[ ! -d "/sys/module/$name" ] || fail "project_modprobe: $name is already loaded"
+	deps=$(modinfo -F depends "$ko") || fail "project_modprobe: modinfo $ko failed"
+	for dep in ${deps//,/ }; do
+		modprobe "$dep" || fail "project_modprobe: modprobe $dep (for $name) failed"
+	done
+	insmod "$ko" "$@" || fail "project_modprobe: insmod $ko $* failed"
+	_PROJECT_LOADED=("$name" "${_PROJECT_LOADED[@]}")
+}
+
 need_cmd() {
 	local c
 	for c in "$@"; do
@@ -247,6 +273,18 @@ _cleanup() {
 	wait 2>/dev/null
 	for fd in 3 4 5 6 7 8 9; do
 		eval "exec $fd>&-" 2>/dev/null
+	done
+	# Remote block devices (stor_rnbd_client) first: they may sit on srd
+	# disks of the server side.  Unmount, unmap, unload.
+	awk '$1 ~ "^/dev/srnbd" { print $2 }' /proc/mounts | sort -r | while read -r m; do
+		umount -l "$m"
+	done
+	for d in /sys/block/srnbd*/stor-rnbd/unmap_device; do
+		[ -e "$d" ] && echo force >"$d"
+	done
+	for m in "${_PROJECT_LOADED[@]}"; do
+		[ -d "/sys/module/$m" ] || continue
+		rmmod "$m" || echo "[$TEST_NAME] cleanup: could not unload $m" >&2
 	done
 	# Unmount anything on srd devices (deepest first).
 	awk '$1 ~ "^/dev/srd" { print $2 }' /proc/mounts | sort -r | while read -r m; do

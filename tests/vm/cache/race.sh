@@ -14,6 +14,8 @@
 # the full check.  (Also checked once by hand against a broken module: with
 # writes no longer invalidating blocks whose fill is in flight, the "8 wa"
 # round fails with STALE within seconds.)
+# Two guest CPUs, so the racing parties really run at the same time.
+# vm-args: --smp 2
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
 need_cmd dmsetup /usr/bin/python3

@@ -4,7 +4,8 @@
 # resources, metrics, the RapidDisk-compatible routes in RapidDisk's shapes,
 # malformed requests, 20 parallel clients creating and deleting, start-up
 # refusals (non-loopback without a token, a readable token file), bearer
-# tokens (401), TLS, SIGTERM finishing a request in flight, and the state
+# tokens (401), TLS, SIGTERM finishing a request in flight (sent in two
+# parts around the signal), and the state
 # surviving kill -9 plus a module unload (disks recreated empty, and the
 # restore report says so).
 . "$(dirname "$0")/../lib.sh"
@@ -328,19 +329,35 @@ for ((i = 0; i < 100; i++)); do
 	curl -s -o /dev/null "$URL/v1/checkServiceStatus" && break
 	sleep 0.1
 done
-exec 3</dev/srd3
-# DELETE of an open disk takes ~2 s (EBUSY is retried) before its 409.
-curl -s -o "$_T/inflight" -w '%{http_code}' -X DELETE "$URL/v1/ramdisks/srd3" >"$_T/inflight.code" &
-cpid=$!
-sleep 0.5
+# A request in flight: its headers sent, its body not yet.  The daemon has
+# started on it once the gauge counts it and the /metrics request itself.
+body='{"size":"4M"}'
+exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+printf 'POST /v1/ramdisks HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n' \
+	"${#body}" >&5
+for ((i = 0; i < 100; i++)); do
+	n=$(curl -s "$URL/metrics" | sed -n 's/^storctl_http_requests_in_flight //p')
+	[ "${n:-0}" -ge 2 ] && break
+	sleep 0.1
+done
+[ "${n:-0}" -ge 2 ] || fail "the POST never showed in storctl_http_requests_in_flight (last: '$n')"
 kill -TERM "$fg"
-wait "$cpid" || fail "in-flight curl failed"
+# Stopped accepting, still serving the POST.
+for ((i = 0; i < 100; i++)); do
+	curl -s -o /dev/null "$URL/v1/checkServiceStatus" || break
+	sleep 0.1
+done
+curl -s -o /dev/null "$URL/v1/checkServiceStatus" && fail "still accepting connections after SIGTERM"
+kill -0 "$fg" 2>/dev/null || fail "storctld exited with a request in flight"
+printf '%s' "$body" >&5
+answer=$(timeout 30 cat <&5) || fail "reading the in-flight answer: $answer"
+exec 5<&-
 rc=0
 wait "$fg" || rc=$?
-exec 3<&-
-assert_eq "$(<"$_T/inflight.code")" 409 "in-flight DELETE answered after SIGTERM"
+assert_contains "${answer%%$'\r'*}" "HTTP/1.1 201" "in-flight POST answered after SIGTERM"
 assert_eq "$rc" 0 "storctld exit status after SIGTERM"
 assert_contains "$(<"$_T/fg.log")" "received SIGTERM" "foreground log"
+assert_eq "$(jq -c '[.ramdisks[].index]' "$STATE")" "[0,1,3]" "state written by the in-flight POST"
 curl -s -o /dev/null "$URL/v1/checkServiceStatus" && fail "still answering after SIGTERM"
 
 pass
