@@ -103,10 +103,29 @@ struct sc_fill {
 	u32 gen;
 };
 
+/*
+ * Each device a stor-cache target uses is claimed module-wide: two targets
+ * sharing a cache device would overwrite each other's cached blocks, and a
+ * device that is one target's cache and another's origin, or the origin of
+ * two caches, would return stale data.  dm opens the devices of every table
+ * with one shared holder, so dm does not stop this.  The only sharing
+ * allowed is between two tables of one mapped device (a table reload: the
+ * new table is constructed while the old one is still live).
+ */
+struct sc_claim {
+	struct list_head list;
+	dev_t dev;
+	struct dm_target *ti;
+};
+
+static LIST_HEAD(sc_claims);
+static DEFINE_MUTEX(sc_claims_lock);
+
 struct sc_cache {
 	struct dm_target *ti;
 	struct dm_dev *origin;
 	struct dm_dev *cache;
+	struct sc_claim claims[2];	/* origin, cache */
 	enum sc_mode mode;
 	u32 block_sectors;
 	u32 block_shift;	/* log2(block_sectors) */
@@ -922,8 +941,62 @@ static int sc_end_io(struct dm_target *ti, struct bio *bio,
 
 /* ------------------------------------------------------------ ctr/dtr */
 
+/* Returns the claim of another mapped device (or table) on @dev, or NULL. */
+static struct sc_claim *sc_find_conflict(struct dm_target *ti, dev_t dev)
+{
+	struct mapped_device *md = dm_table_get_md(ti->table);
+	struct sc_claim *cl;
+
+	lockdep_assert_held(&sc_claims_lock);
+	list_for_each_entry(cl, &sc_claims, list) {
+		if (cl->dev != dev)
+			continue;
+		if (dm_table_get_md(cl->ti->table) != md || cl->ti->table == ti->table)
+			return cl;
+	}
+	return NULL;
+}
+
+static int sc_claim_devices(struct sc_cache *c, char **error)
+{
+	struct dm_target *ti = c->ti;
+	int r = 0;
+
+	mutex_lock(&sc_claims_lock);
+	if (sc_find_conflict(ti, c->origin->bdev->bd_dev)) {
+		*error = "Origin device is already used by another stor-cache target";
+		r = -EBUSY;
+		goto out;
+	}
+	if (sc_find_conflict(ti, c->cache->bdev->bd_dev)) {
+		*error = "Cache device is already used by another stor-cache target";
+		r = -EBUSY;
+		goto out;
+	}
+	c->claims[0].dev = c->origin->bdev->bd_dev;
+	c->claims[1].dev = c->cache->bdev->bd_dev;
+	c->claims[0].ti = ti;
+	c->claims[1].ti = ti;
+	list_add_tail(&c->claims[0].list, &sc_claims);
+	list_add_tail(&c->claims[1].list, &sc_claims);
+out:
+	mutex_unlock(&sc_claims_lock);
+	return r;
+}
+
+static void sc_release_devices(struct sc_cache *c)
+{
+	int i;
+
+	mutex_lock(&sc_claims_lock);
+	for (i = 0; i < ARRAY_SIZE(c->claims); i++)
+		list_del_init(&c->claims[i].list);
+	mutex_unlock(&sc_claims_lock);
+}
+
 static void sc_free(struct sc_cache *c)
 {
+	sc_release_devices(c);
 	if (c->wq)
 		destroy_workqueue(c->wq);
 	bioset_exit(&c->bs);
@@ -1062,6 +1135,8 @@ static int sc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		return -ENOMEM;
 	}
 	c->ti = ti;
+	INIT_LIST_HEAD(&c->claims[0].list);
+	INIT_LIST_HEAD(&c->claims[1].list);
 	spin_lock_init(&c->lock);
 	spin_lock_init(&c->work_lock);
 	bio_list_init(&c->retries);
@@ -1117,6 +1192,10 @@ static int sc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "Origin and cache must be different devices";
 		goto bad;
 	}
+	r = sc_claim_devices(c, &ti->error);
+	if (r)
+		goto bad;
+	r = -EINVAL;
 	cache_sectors = bdev_nr_sectors(c->cache->bdev);
 	if ((cache_sectors >> c->block_shift) == 0) {
 		ti->error = "Cache device is smaller than one cache block";

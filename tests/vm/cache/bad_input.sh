@@ -3,18 +3,13 @@
 # as origin and cache under two names, a cache or origin device that is
 # mounted, held open exclusively (O_EXCL) or read-only, more modes and block
 # sizes that are not valid, devices that do not exist or are not block
-# devices, a target longer than its origin.  Each time "dmsetup create"
-# fails, the kernel log says why and "dmsetup ls" is unchanged (no device
+# devices, a target longer than its origin, a device that another stor-cache
+# target already uses (as cache or origin: shared, they would return each
+# other's or stale data), two targets of one table on one cache device.
+# Each time "dmsetup create" fails, the kernel log says why and "dmsetup ls" is unchanged (no device
 # left behind, also none half made).
 . "$(dirname "$0")/../lib.sh"
 need_cmd dmsetup mkfs.ext4 /usr/bin/python3
-
-# Two stor-cache devices on one cache device overwrite each other's cached
-# blocks (one then returns the other's data).  dm opens the devices of every
-# table with one shared holder, so dm itself does not stop this, and the
-# target does not either yet: set to 1 once it refuses a cache device that
-# another stor-cache table uses.
-SHARED_CACHE_REFUSED=0
 
 o=$(srd_create 32M)
 k=$(srd_create 16M)
@@ -103,16 +98,23 @@ r=$(srd_create 4M --read-only)
 bad "stor-cache: Cannot open cache device" "/dev/$o /dev/$r 8 wt"
 bad "stor-cache: Cannot open origin device" "/dev/$r /dev/$k 8 wa"
 
-if [ $SHARED_CACHE_REFUSED = 1 ]; then
-	note "a cache device another stor-cache device uses"
-	dmsetup create scother --table "0 $((16 * 2048)) stor-cache /dev/$m /dev/$k 8 wt"
-	ls_before=$(dmsetup ls)
-	bad "stor-cache: " "/dev/$o /dev/$k 8 wt"
-	dmsetup remove scother
-	ls_before=$(dmsetup ls)
-else
-	note "SKIPPED: a cache device shared by two stor-cache devices (SHARED_CACHE_REFUSED=0)"
-fi
+note "a device another stor-cache device uses"
+dmsetup create scother --table "0 $((16 * 2048)) stor-cache /dev/$m /dev/$k 8 wt"
+ls_before=$(dmsetup ls)
+o2=$(srd_create 16M)
+bad "stor-cache: Cache device is already used by another stor-cache target" "/dev/$o /dev/$k 8 wt"
+bad "stor-cache: Cache device is already used by another stor-cache target" "/dev/$o2 /dev/$m 8 wa"
+bad "stor-cache: Origin device is already used by another stor-cache target" "/dev/$k /dev/$o 8 wt"
+bad "stor-cache: Origin device is already used by another stor-cache target" "/dev/$m /dev/$o 8 wt"
+# A reload of the device that uses them is not sharing.
+dmsetup load scother --table "0 $((16 * 2048)) stor-cache /dev/$m /dev/$k 16 wa"
+dmsetup resume scother
+assert_contains "$(dmsetup table scother)" " 16 wa" "scother reloaded"
+dmsetup remove scother
+ls_before=$(dmsetup ls)
+note "two targets of one table on one cache device"
+TABLE="0 2048 stor-cache /dev/$o /dev/$k 8 wt
+2048 2048 stor-cache /dev/$o2 /dev/$k 8 wt" bad "stor-cache: Cache device is already used by another stor-cache target"
 
 note "the devices work once released"
 dmsetup create scgood --table "0 $((16 * 2048)) stor-cache /dev/$m /dev/$k 8 wt"
