@@ -69,6 +69,7 @@ demo: deps
 bench: userspace modules-all
 	bench/ramdisk/run
 	bench/cache/run
+	bench/remote/run
 
 clean:
 	rm -rf $(BUILD)
