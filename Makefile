@@ -70,27 +70,72 @@ bench: userspace modules-all
 	bench/ramdisk/run
 	bench/cache/run
 	bench/remote/run
+	bench/daemon/run
 
 clean:
 	rm -rf $(BUILD)
 
 distclean: clean
 
-# Real-host install: the storctl binary and the modules built for $(KVER).
+# DKMS: the source tree in /usr/src/storctl-<version> (scripts/dkms-tree),
+# then dkms add + install for every kernel with headers (kernels outside
+# dkms.conf's BUILD_EXCLUSIVE_KERNEL are skipped by dkms).  With DESTDIR
+# only the source tree is written (for packaging).
+VERSION := $(shell sed -n 's/^project.storctl VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
+
+.PHONY: dkms-install dkms-uninstall
+dkms-install:
+	@if [ -z "$(DESTDIR)" ] && dkms status -m storctl -v $(VERSION) | grep -q .; then \
+		dkms remove -m storctl -v $(VERSION) --all; fi
+	rm -rf $(DESTDIR)/usr/src/storctl-$(VERSION)
+	scripts/dkms-tree $(DESTDIR)/usr/src/storctl-$(VERSION)
+	@if [ -z "$(DESTDIR)" ]; then \
+		dkms add -m storctl -v $(VERSION) && \
+		for kv in $(KVERS); do dkms install -m storctl -v $(VERSION) -k $$kv; rc=$$?; \
+			[ $$rc = 0 ] || [ $$rc = 77 ] || exit $$rc; done; fi
+
+dkms-uninstall:
+	@if [ -z "$(DESTDIR)" ] && dkms status -m storctl -v $(VERSION) | grep -q .; then \
+		dkms remove -m storctl -v $(VERSION) --all; fi
+	rm -rf $(DESTDIR)/usr/src/storctl-$(VERSION)
+
+# Real-host install (docs/install.md lists the tree): `cmake --install` of
+# the userspace part (cmake/install.cmake: binaries, unit, man pages,
+# completion, default config, state dir) with PREFIX and DESTDIR, plus the
+# modules built for $(KVER) under /lib/modules/$(KVER)/updates/storctl
+# (use DKMS instead to follow kernel upgrades).  `make uninstall` removes
+# exactly the files install put there (install_manifest.txt and the module
+# list), the settings file only if unchanged, and our directories if empty.
 PREFIX  ?= /usr/local
 DESTDIR ?=
 MODDIR   = $(DESTDIR)/lib/modules/$(KVER)/updates/storctl
-MODULES  = ramdisk/stor_ramdisk.ko
+MODLIST  = $(BUILD)/install_modules.txt
 
-.PHONY: install uninstall
+.PHONY: install install-files uninstall
 install: all
-	install -D -m 0755 $(BUILD)/bin/storctl $(DESTDIR)$(PREFIX)/sbin/storctl
-	@if [ -f $(BUILD)/modules/$(KVER)/$(firstword $(MODULES)) ]; then \
-		for m in $(MODULES); do install -D -m 0644 $(BUILD)/modules/$(KVER)/$$m $(MODDIR)/$$(basename $$m) || exit 1; done; \
+	$(MAKE) --no-print-directory install-files
+
+# install without building first (what the install.tree test runs)
+install-files:
+	DESTDIR=$(DESTDIR) cmake --install $(BUILD) --prefix $(PREFIX)
+	@: >$(MODLIST); \
+	if [ -d $(BUILD)/modules/$(KVER) ]; then \
+		for m in $$(cd $(BUILD)/modules/$(KVER) && find . -name '*.ko' | sort); do \
+			install -D -m 0644 $(BUILD)/modules/$(KVER)/$$m $(MODDIR)/$$(basename $$m) || exit 1; \
+			echo $(MODDIR)/$$(basename $$m) >>$(MODLIST); done; \
 		if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi; \
 	else echo "note: no modules built for $(KVER); installed userspace only"; fi
 
 uninstall:
-	rm -f $(DESTDIR)$(PREFIX)/sbin/storctl
-	rm -rf $(MODDIR)
-	@if [ -z "$(DESTDIR)" ] && [ -d /lib/modules/$(KVER) ]; then depmod -a $(KVER); fi
+	@test -f $(BUILD)/install_manifest.txt || { echo "error: nothing installed from $(BUILD)" >&2; exit 1; }
+	@conf=$(DESTDIR)/etc/storctl/storctld.conf; \
+	while read -r f; do \
+		[ -n "$$f" ] || continue; \
+		if [ "$$f" = "$$conf" ] && ! cmp -s "$$f" systemd/storctld.conf; then \
+			echo "keeping $$f (changed since install)"; continue; fi; \
+		rm -f "$$f"; \
+	done < <(sed 's|^|$(DESTDIR)|' $(BUILD)/install_manifest.txt; echo; [ ! -f $(MODLIST) ] || cat $(MODLIST)); \
+	for d in $(MODDIR) $(DESTDIR)/var/lib/storctl $(DESTDIR)/etc/storctl; do \
+		[ ! -d "$$d" ] || rmdir --ignore-fail-on-non-empty "$$d"; done; \
+	if [ -z "$(DESTDIR)" ] && [ -d /lib/modules/$(KVER) ]; then depmod -a $(KVER); fi; \
+	rm -f $(BUILD)/install_manifest.txt $(MODLIST)

@@ -315,4 +315,7 @@ trap _cleanup EXIT
 [ -n "${KVER:-}" ] || fail "not inside the test VM (KVER unset); run through tests/vm/run-vm"
 [ "$(id -u)" -eq 0 ] || fail "must run as root"
 need_cmd "$STORCTL" jq
-[ -c "$SRD_CONTROL" ] || fail "$SRD_CONTROL missing: stor_ramdisk not loaded?"
+# A test that loads the modules itself (run-vm --no-modules) sets
+# LIB_MODULES_LATER=1 before sourcing this file.
+[ "${LIB_MODULES_LATER:-0}" = 1 ] || [ -c "$SRD_CONTROL" ] ||
+	fail "$SRD_CONTROL missing: stor_ramdisk not loaded?"
