@@ -224,12 +224,6 @@ constexpr const char *kWbWarning =
 const std::string kNameHelp =
 	"Cache name (the device-mapper name; /dev/mapper/NAME is accepted)";
 
-CacheManager cache_manager()
-{
-	const char *sysfs = std::getenv(kEnvSysfs);
-	return CacheManager::make_default(sysfs && *sysfs ? sysfs : std::string(kDefaultSysfsRoot));
-}
-
 void emit(Context &cx, const Json &j, const std::string &text)
 {
 	if (cx.json)
@@ -334,7 +328,10 @@ void add_create(CLI::App &grp, Context &ctx)
 			auto opts = create_options(*a);
 			if (!opts)
 				return std::move(opts).error();
-			auto info = cache_manager().create(*opts);
+			auto caches = cx.caches();
+			if (!caches)
+				return std::move(caches).error();
+			auto info = (*caches)->create(*opts);
 			if (!info)
 				return std::move(info).error();
 			emit(cx, cache_to_json(*info), format_cache_created(*info));
@@ -349,7 +346,10 @@ void add_list(CLI::App &grp, Context &ctx)
 				     "List caches (table, or a JSON array sorted by name with --json)");
 	c->callback([&ctx] {
 		ctx.action = [](Context &cx) -> Result<void> {
-			auto caches = cache_manager().list();
+			auto svc = cx.caches();
+			if (!svc)
+				return std::move(svc).error();
+			auto caches = (*svc)->list();
 			if (!caches)
 				return std::move(caches).error();
 			emit(cx, caches_to_json(*caches), format_cache_table(*caches));
@@ -365,7 +365,10 @@ void add_stats(CLI::App &grp, Context &ctx)
 	c->add_option("NAME", *name, kNameHelp)->required()->type_name("");
 	c->callback([&ctx, name] {
 		ctx.action = [name](Context &cx) -> Result<void> {
-			auto st = cache_manager().stats(*name);
+			auto caches = cx.caches();
+			if (!caches)
+				return std::move(caches).error();
+			auto st = (*caches)->stats(*name);
 			if (!st)
 				return std::move(st).error();
 			emit(cx, cache_stats_to_json(*st), format_cache_stats(*st));
@@ -403,7 +406,10 @@ void add_remove(CLI::App &grp, Context &ctx)
 			CacheRemoveOptions opts;
 			opts.force = a->force;
 			opts.flush_timeout = std::chrono::milliseconds(a->timeout_s * 1000);
-			auto r = cache_manager().remove(a->name, opts);
+			auto caches = cx.caches();
+			if (!caches)
+				return std::move(caches).error();
+			auto r = (*caches)->remove(a->name, opts);
 			if (!r)
 				return std::move(r).error();
 			emit(cx, cache_removal_to_json(*r), format_cache_removed(*r));
@@ -424,7 +430,7 @@ void register_cache(CLI::App &app, Context &ctx)
 	add_remove(*grp, ctx);
 }
 
-const CommandRegistrar registrar{"cache", &register_cache};
+const CommandRegistrar registrar{"cache", &register_cache, true};
 
 } // namespace
 

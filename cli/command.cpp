@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "command.hpp"
+#include "remote.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -21,7 +22,58 @@ std::string env_or(const char *name, std::string_view fallback)
 	return v && *v ? std::string(v) : std::string(fallback);
 }
 
+class LocalRamdisks final : public RamdiskService {
+public:
+	explicit LocalRamdisks(RamdiskManager m) : m_(std::move(m)) {}
+	Result<RamdiskInfo> create(const RamdiskCreateOptions &opts) override { return m_.create(opts); }
+	Result<std::vector<RamdiskInfo>> list() override { return m_.list(); }
+	Result<RamdiskInfo> info(std::string_view name) override { return m_.info(name); }
+	Result<RamdiskInfo> resize(int index, std::uint64_t size) override { return m_.resize(index, size); }
+	Result<void> remove(int index) override { return m_.remove(index); }
+
+private:
+	RamdiskManager m_;
+};
+
+class LocalCaches final : public CacheService {
+public:
+	explicit LocalCaches(CacheManager m) : m_(std::move(m)) {}
+	Result<CacheInfo> create(const CacheCreateOptions &opts) override { return m_.create(opts); }
+	Result<std::vector<CacheInfo>> list() override { return m_.list(); }
+	Result<CacheStats> stats(std::string_view name) override { return m_.stats(name); }
+	Result<CacheRemoval> remove(std::string_view name, const CacheRemoveOptions &opts) override
+	{
+		return m_.remove(name, opts);
+	}
+
+private:
+	CacheManager m_;
+};
+
 } // namespace
+
+Result<std::unique_ptr<RamdiskService>> Context::ramdisks() const
+{
+	if (!url.empty()) {
+		auto client = RemoteClient::from_env(url);
+		if (!client)
+			return std::move(client).error();
+		return make_remote_ramdisks(std::move(*client));
+	}
+	return std::unique_ptr<RamdiskService>(std::make_unique<LocalRamdisks>(ramdisk_manager()));
+}
+
+Result<std::unique_ptr<CacheService>> Context::caches() const
+{
+	if (!url.empty()) {
+		auto client = RemoteClient::from_env(url);
+		if (!client)
+			return std::move(client).error();
+		return make_remote_caches(std::move(*client));
+	}
+	return std::unique_ptr<CacheService>(std::make_unique<LocalCaches>(
+		CacheManager::make_default(env_or(kEnvSysfs, kDefaultSysfsRoot))));
+}
 
 std::unique_ptr<Printer> Context::printer() const
 {
@@ -39,10 +91,10 @@ const std::vector<CommandGroup> &command_groups()
 	return registry();
 }
 
-CommandRegistrar::CommandRegistrar(std::string name, RegisterFn add)
+CommandRegistrar::CommandRegistrar(std::string name, RegisterFn add, bool remote)
 {
 	auto &groups = registry();
-	groups.push_back({std::move(name), add});
+	groups.push_back({std::move(name), add, remote});
 	std::sort(groups.begin(), groups.end(),
 		  [](const CommandGroup &a, const CommandGroup &b) { return a.name < b.name; });
 }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <storctl/cache.hpp>
 #include <storctl/ramdisk.hpp>
 #include <storctl/result.hpp>
 
@@ -30,12 +31,34 @@ namespace storctl::cli {
 inline constexpr const char *kEnvSrdControl = "STORCTL_SRD_CONTROL";
 inline constexpr const char *kEnvSysfs = "STORCTL_SYSFS";
 
+/// What the ramdisk verbs need (RamdiskManager's operations).
+class RamdiskService {
+public:
+	virtual ~RamdiskService() = default;
+	virtual Result<RamdiskInfo> create(const RamdiskCreateOptions &opts) = 0;
+	virtual Result<std::vector<RamdiskInfo>> list() = 0;
+	virtual Result<RamdiskInfo> info(std::string_view name) = 0;
+	virtual Result<RamdiskInfo> resize(int index, std::uint64_t size_bytes) = 0;
+	virtual Result<void> remove(int index) = 0;
+};
+
+/// What the cache verbs need (CacheManager's operations).
+class CacheService {
+public:
+	virtual ~CacheService() = default;
+	virtual Result<CacheInfo> create(const CacheCreateOptions &opts) = 0;
+	virtual Result<std::vector<CacheInfo>> list() = 0;
+	virtual Result<CacheStats> stats(std::string_view name) = 0;
+	virtual Result<CacheRemoval> remove(std::string_view name, const CacheRemoveOptions &opts) = 0;
+};
+
 struct Context;
 using Action = std::function<Result<void>(Context &)>;
 
 /// State shared by main() and the command groups for one invocation.
 struct Context {
 	bool json = false;  ///< global --json
+	std::string url;    ///< global --url / STORCTL_URL: "" runs locally
 	Action action;      ///< set by the selected subcommand's callback
 	std::ostream *out = nullptr;
 
@@ -43,6 +66,10 @@ struct Context {
 	std::unique_ptr<Printer> printer() const;
 	/// A RamdiskManager honouring the environment overrides.
 	RamdiskManager ramdisk_manager() const;
+	/// RAM disks here, or through storctld at url.
+	Result<std::unique_ptr<RamdiskService>> ramdisks() const;
+	/// Caches here, or through storctld at url.
+	Result<std::unique_ptr<CacheService>> caches() const;
 };
 
 using RegisterFn = void (*)(CLI::App &app, Context &ctx);
@@ -50,13 +77,14 @@ using RegisterFn = void (*)(CLI::App &app, Context &ctx);
 struct CommandGroup {
 	std::string name;
 	RegisterFn add;
+	bool remote = false;  ///< works with --url
 };
 
 /// Registered groups, sorted by name.
 const std::vector<CommandGroup> &command_groups();
 
 struct CommandRegistrar {
-	CommandRegistrar(std::string name, RegisterFn add);
+	CommandRegistrar(std::string name, RegisterFn add, bool remote = false);
 };
 
 } // namespace storctl::cli

@@ -41,6 +41,33 @@ int exit_code(Errc code) noexcept
 	return kExitFailure;
 }
 
+Errc errc_from_http(int status, std::string_view code) noexcept
+{
+	// The daemon's code is to_string(Errc) for library errors.
+	constexpr Errc all[] = {Errc::invalid_argument, Errc::not_found, Errc::busy, Errc::exists,
+				Errc::permission_denied, Errc::unsupported, Errc::no_memory,
+				Errc::no_space, Errc::kernel_failure, Errc::io_error, Errc::internal};
+	for (Errc e : all)
+		if (code == to_string(e))
+			return e;
+	switch (status) {
+	case 400: case 405: case 413: case 415: case 422:
+		return Errc::invalid_argument;
+	case 401: case 403:
+		return Errc::permission_denied;
+	case 404:
+		return Errc::not_found;
+	case 409:
+		return Errc::busy;
+	case 503:
+		return Errc::unsupported;
+	case 507:
+		return Errc::no_memory;
+	default:
+		return Errc::io_error;
+	}
+}
+
 int report_error(const Error &error, std::ostream &err)
 {
 	err << "storctl: error: " << one_line(error.message) << '\n';

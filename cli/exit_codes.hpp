@@ -14,9 +14,21 @@
 //   5     already exists                             exists
 //   6     permission denied                          permission_denied
 //   7     unsupported / module not loaded            unsupported
+//
+// With --url the daemon's answer is classified first (errc_from_http), by
+// its error code when it names an Errc, else by the HTTP status:
+//
+//   400 bad request, 405, 413, 415, 422    invalid_argument  -> 2
+//   401 unauthorized, 403                  permission_denied -> 6
+//   404                                    not_found         -> 3
+//   409                                    busy (code "exists": exists) -> 4 (5)
+//   503                                    unsupported       -> 7
+//   507                                    no_memory         -> 1
+//   any other                              io_error          -> 1
 #pragma once
 
 #include <ostream>
+#include <string_view>
 
 #include <storctl/result.hpp>
 
@@ -40,6 +52,10 @@ enum ExitCode : int {
 
 /// Exit code for an error class (table above).
 int exit_code(Errc code) noexcept;
+
+/// The error class of a failed storctld request: HTTP @status and the
+/// error object's @code ("" if none).
+Errc errc_from_http(int status, std::string_view code) noexcept;
 
 /// Print "storctl: error: <message>" (one line) to @err and return the
 /// exit code for @error.

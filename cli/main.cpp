@@ -10,6 +10,7 @@
 
 #include "command.hpp"
 #include "exit_codes.hpp"
+#include "remote.hpp"
 
 namespace {
 
@@ -25,7 +26,11 @@ constexpr const char *kFooter =
 	"Environment: STORCTL_SRD_CONTROL overrides the RAM disk control device\n"
 	"(/dev/srd-control); STORCTL_SYSFS overrides the sysfs root (/sys);\n"
 	"STORCTL_NVMET_ROOT overrides the nvmet configfs root\n"
-	"(/sys/kernel/config/nvmet; then no module is loaded).";
+	"(/sys/kernel/config/nvmet; then no module is loaded).\n"
+	"Remote use: --url URL (or STORCTL_URL) sends ramdisk and cache commands to\n"
+	"storctld (same output, same exit codes; device paths are the daemon host's);\n"
+	"STORCTL_TOKEN_FILE names a file holding its bearer token, STORCTL_CACERT a CA\n"
+	"certificate file for https.";
 
 // No leaf command was given ("storctl", "storctl ramdisk"): name the
 // choices at the deepest level reached.
@@ -64,6 +69,10 @@ int main(int argc, char **argv)
 			     "Print the version and exit");
 	app.add_flag("--json", ctx.json,
 		     "Print JSON instead of text (also accepted after the command)");
+	app.add_option("--url", ctx.url,
+		       "Run the command through storctld at URL (http://HOST:PORT or https://...)")
+		->envname(kEnvUrl)
+		->type_name("URL");
 	// Options a subcommand does not know (--json) are passed up to us;
 	// subcommands created below inherit this.
 	app.fallthrough();
@@ -79,6 +88,15 @@ int main(int argc, char **argv)
 
 	if (!ctx.action)
 		return report_missing_command(app, std::cerr);
+	if (!ctx.url.empty()) {
+		const std::string group = app.get_subcommands().front()->get_name();
+		for (const CommandGroup &g : command_groups())
+			if (g.name == group && !g.remote)
+				return report_error(storctl::make_error(
+					storctl::Errc::unsupported,
+					"'storctl " + group + "' does not work through storctld (--url or " +
+					kEnvUrl + "); run it on the daemon's host without them"), std::cerr);
+	}
 	storctl::Result<void> r = ctx.action(ctx);
 	std::cout.flush();
 	if (!r)

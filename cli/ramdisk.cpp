@@ -80,7 +80,10 @@ void add_create(CLI::App &rd, Context &ctx)
 			auto opts = create_options(*a);
 			if (!opts)
 				return std::move(opts).error();
-			auto info = cx.ramdisk_manager().create(*opts);
+			auto rd = cx.ramdisks();
+			if (!rd)
+				return std::move(rd).error();
+			auto info = (*rd)->create(*opts);
 			if (!info)
 				return std::move(info).error();
 			cx.printer()->ramdisk_created(*info);
@@ -94,7 +97,10 @@ void add_list(CLI::App &rd, Context &ctx)
 	auto *c = rd.add_subcommand("list", "List RAM disks (table, or a JSON array with --json)");
 	c->callback([&ctx] {
 		ctx.action = [](Context &cx) -> Result<void> {
-			auto disks = cx.ramdisk_manager().list();
+			auto rd = cx.ramdisks();
+			if (!rd)
+				return std::move(rd).error();
+			auto disks = (*rd)->list();
 			if (!disks)
 				return std::move(disks).error();
 			cx.printer()->ramdisk_list(*disks);
@@ -110,7 +116,10 @@ void add_info(CLI::App &rd, Context &ctx)
 	c->add_option("NAME", a->name, kNameHelp)->required()->type_name("");
 	c->callback([&ctx, a] {
 		ctx.action = [a](Context &cx) -> Result<void> {
-			auto info = cx.ramdisk_manager().info(std::string_view(a->name));
+			auto rd = cx.ramdisks();
+			if (!rd)
+				return std::move(rd).error();
+			auto info = (*rd)->info(a->name);
 			if (!info)
 				return std::move(info).error();
 			cx.printer()->ramdisk_info(*info);
@@ -137,7 +146,10 @@ void add_resize(CLI::App &rd, Context &ctx)
 			auto size = parse_size(a->size);
 			if (!size)
 				return std::move(size).error();
-			auto info = cx.ramdisk_manager().resize(*index, *size);
+			auto rd = cx.ramdisks();
+			if (!rd)
+				return std::move(rd).error();
+			auto info = (*rd)->resize(*index, *size);
 			if (!info)
 				return std::move(info).error();
 			cx.printer()->ramdisk_resized(*info);
@@ -158,7 +170,10 @@ void add_remove(CLI::App &rd, Context &ctx)
 			auto index = validate_ramdisk_name(a->name);
 			if (!index)
 				return std::move(index).error();
-			if (auto r = cx.ramdisk_manager().remove(*index); !r)
+			auto rd = cx.ramdisks();
+			if (!rd)
+				return std::move(rd).error();
+			if (auto r = (*rd)->remove(*index); !r)
 				return r;
 			cx.printer()->ramdisk_removed(ramdisk_name(*index));
 			return ok();
@@ -177,7 +192,7 @@ void register_ramdisk(CLI::App &app, Context &ctx)
 	add_remove(*rd, ctx);
 }
 
-const CommandRegistrar registrar{"ramdisk", &register_ramdisk};
+const CommandRegistrar registrar{"ramdisk", &register_ramdisk, true};
 
 } // namespace
 

@@ -10,6 +10,79 @@ namespace storctl::daemon {
 
 namespace {
 
+// Per cache: storctl_cache_info and storctl_cache_size_bytes, then every
+// status counter of its target: storctl_stor_cache_* (wt, wa) or
+// storctl_writecache_* (wb), labelled by cache name.  Block counts that go
+// up and down are gauges, the rest counters (suffix _total).
+std::string render_caches(const App &app)
+{
+	auto caches = app.list_caches();
+	std::vector<CacheStats> stats;
+	if (caches)
+		for (const CacheInfo &c : *caches)
+			if (auto st = app.cache_stats(c.name))
+				stats.push_back(std::move(*st));
+
+	std::string out;
+	auto family = [&out](const std::string &name, const char *type, const std::string &help) {
+		out += "# HELP " + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+	};
+	auto label = [](const CacheStats &s) { return "{name=\"" + prom_escape(s.info.name) + "\"}"; };
+
+	family("storctl_cache_info", "gauge", "A cache: its mode, target, cache device and origin.");
+	for (const CacheStats &s : stats)
+		out += "storctl_cache_info{name=\"" + prom_escape(s.info.name) + "\",mode=\"" +
+		       std::string(to_string(s.info.mode)) + "\",target=\"" + prom_escape(s.info.target) +
+		       "\",cache=\"" + prom_escape(s.info.cache) + "\",origin=\"" +
+		       prom_escape(s.info.origin) + "\"} 1\n";
+	family("storctl_cache_size_bytes", "gauge", "Size of the cache device-mapper device.");
+	for (const CacheStats &s : stats)
+		out += "storctl_cache_size_bytes" + label(s) + " " + std::to_string(s.info.size_bytes) + "\n";
+
+	auto is_gauge = [](std::string_view c) {
+		return c == "cached_blocks" || c == "total_blocks" || c == "fills_in_flight";
+	};
+	for (std::size_t i = 0; i < kStorCacheCounters.size(); i++) {
+		const std::string_view c = kStorCacheCounters[i];
+		const bool gauge = is_gauge(c);
+		const std::string name = "storctl_stor_cache_" + std::string(c) + (gauge ? "" : "_total");
+		family(name, gauge ? "gauge" : "counter",
+		       "stor-cache status field " + std::string(c) + " (docs/dm-stor-cache.md).");
+		for (const CacheStats &s : stats)
+			if (s.stor_cache)
+				out += name + label(s) + " " + std::to_string(s.stor_cache->counters[i]) + "\n";
+	}
+	struct WbGauge {
+		const char *name;
+		std::uint64_t (*value)(const WritecacheStatus &);
+	};
+	static constexpr WbGauge wb_gauges[] = {
+		{"total_blocks", [](const WritecacheStatus &w) -> std::uint64_t { return w.total_blocks; }},
+		{"free_blocks", [](const WritecacheStatus &w) -> std::uint64_t { return w.free_blocks; }},
+		{"writeback_blocks", [](const WritecacheStatus &w) -> std::uint64_t { return w.writeback_blocks; }},
+		{"dirty_blocks", [](const WritecacheStatus &w) -> std::uint64_t { return w.dirty_blocks(); }},
+	};
+	family("storctl_writecache_error", "gauge", "dm-writecache error state (0 or a negative errno).");
+	for (const CacheStats &s : stats)
+		if (s.writecache)
+			out += "storctl_writecache_error" + label(s) + " " + std::to_string(s.writecache->error) + "\n";
+	for (const WbGauge &g : wb_gauges) {
+		const std::string name = std::string("storctl_writecache_") + g.name;
+		family(name, "gauge", std::string("dm-writecache ") + g.name + ".");
+		for (const CacheStats &s : stats)
+			if (s.writecache)
+				out += name + label(s) + " " + std::to_string(g.value(*s.writecache)) + "\n";
+	}
+	for (std::size_t i = 0; i < kWritecacheCounters.size(); i++) {
+		const std::string name = "storctl_writecache_" + std::string(kWritecacheCounters[i]) + "_total";
+		family(name, "counter", "dm-writecache status counter " + std::string(kWritecacheCounters[i]) + ".");
+		for (const CacheStats &s : stats)
+			if (s.writecache && s.writecache->counters)
+				out += name + label(s) + " " + std::to_string((*s.writecache->counters)[i]) + "\n";
+	}
+	return out;
+}
+
 std::string render(const App &app)
 {
 	std::string out;
@@ -49,6 +122,7 @@ std::string render(const App &app)
 			out += std::string(f.name) + "{name=\"" + prom_escape(d.name) + "\"} " +
 			       std::to_string(f.value(d)) + "\n";
 	}
+	out += render_caches(app);
 	out += app.metrics().render();
 	return out;
 }

@@ -5,8 +5,13 @@
 // in RapidDisk's shapes; failures carry RapidDisk's {"status":"Failed"}
 // *and* our error object, with the same HTTP status as the v1 API (never
 // 200).  Device names are ours ("srd0"), as listRapidDiskVolumes reports
-// them.  The cache routes arrive with the cache API.
+// them.  Caches: createRapidDiskCache/{ramdisk}/{source}/{mode} builds our
+// cache (default name sc_<source>) with the RAM disk /dev/{ramdisk} in front
+// of /dev/{source}; write-through/write-around/write-back are our wt/wa/wb.
+// showRapidDiskCacheStats answers in RapidDisk's statistics shape, mapped
+// from our counters (docs/api.md has the table).
 #include <charconv>
+#include <filesystem>
 
 #include <storctl/version.hpp>
 
@@ -50,13 +55,81 @@ ApiResult<std::uint64_t> parse_mib(std::string_view s)
 	return bytes;
 }
 
-Json volumes_json(const std::vector<RamdiskInfo> &disks)
+constexpr std::pair<std::string_view, CacheMode> kRapidModes[] = {
+	{"write-through", CacheMode::wt},
+	{"write-around", CacheMode::wa},
+	{"write-back", CacheMode::wb},
+};
+
+std::string rapid_mode(CacheMode m)
+{
+	for (const auto &[name, mode] : kRapidModes)
+		if (mode == m)
+			return std::string(name);
+	return "unknown";
+}
+
+std::string basename_of(const std::string &path)
+{
+	return std::filesystem::path(path).filename().string();
+}
+
+Json volumes_json(const std::vector<RamdiskInfo> &disks, const std::vector<CacheInfo> &caches)
 {
 	Json rd = Json::array();
 	for (const RamdiskInfo &d : disks)
 		rd.push_back(Json{{"device", d.name}, {"size", d.size_bytes}});
+	Json rc = Json::array();
+	for (const CacheInfo &c : caches)
+		rc.push_back(Json{{"device", c.name}, {"cache", basename_of(c.cache)},
+				  {"source", basename_of(c.origin)}, {"mode", rapid_mode(c.mode)}});
 	return Json{{"volumes", Json::array({Json{{"rapiddisk", std::move(rd)}},
-					     Json{{"rapiddisk_cache", Json::array()}}})}};
+					     Json{{"rapiddisk_cache", std::move(rc)}}})}};
+}
+
+// A kernel block device name from the URL ("sdb", "srd0", "loop7").
+ApiResult<std::string> device_path(std::string_view what, std::string_view name)
+{
+	bool ok = !name.empty() && name.size() <= 64 && name.front() != '.' && name.front() != '-';
+	for (char c : name)
+		ok = ok && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    c == '_' || c == '-' || c == '.');
+	if (!ok)
+		return invalid_value("invalid " + std::string(what) + " '" + std::string(name) +
+				     "': expected a block device name such as sdb");
+	return "/dev/" + std::string(name);
+}
+
+// RapidDisk's cache statistics from ours.
+Json rapid_stats_json(const CacheStats &st)
+{
+	Json s{{"device", st.info.name}};
+	if (st.stor_cache) {
+		const StorCacheStatus &c = *st.stor_cache;
+		const std::uint64_t rh = c.get("read_hits"), rm = c.get("read_misses");
+		const std::uint64_t wh = c.get("write_hits"), wm = c.get("write_misses");
+		const std::uint64_t inval = c.get("invalidations"), promo = c.get("promotions");
+		s["reads"] = rh + rm;
+		s["writes"] = wh + wm;
+		s["cache_hits"] = rh;
+		s["replacement"] = c.get("evictions");
+		s["write_replacement"] = st.info.mode == CacheMode::wt ? wh : 0;
+		s["read_invalidates"] = 0;
+		s["write_invalidates"] = inval;
+		s["uncached_reads"] = rm;
+		s["uncached_writes"] = wm;
+		s["disk_reads"] = rm;
+		s["disk_writes"] = wh + wm;
+		s["cache_reads"] = rh;
+		s["cache_writes"] = promo + (st.info.mode == CacheMode::wt ? wh : 0);
+		return Json{{"statistics", Json::array({Json{{"cache_stats", Json::array({s})}}})}};
+	}
+	const WritecacheStatus &w = *st.writecache;
+	s["errors"] = w.error;
+	s["num_blocks"] = w.total_blocks;
+	s["num_free_blocks"] = w.free_blocks;
+	s["num_wb_blocks"] = w.writeback_blocks;
+	return Json{{"statistics", Json::array({Json{{"writeback_stats", Json::array({s})}}})}};
 }
 
 Json all_resources_json(const App &app)
@@ -87,7 +160,9 @@ void add_rapiddisk_routes(Router &router, const App &app)
 		auto disks = app.ramdisks().list();
 		if (!disks)
 			return failed(disks.error());
-		return Response::json(200, volumes_json(*disks));
+		// Without device-mapper support there are simply no caches.
+		auto caches = app.list_caches();
+		return Response::json(200, volumes_json(*disks, caches ? *caches : std::vector<CacheInfo>{}));
 	});
 	router.add("POST", "/v1/createRapidDisk/{size}", [&app](const Request &r) {
 		auto bytes = parse_mib(r.param("size"));
@@ -116,6 +191,41 @@ void add_rapiddisk_routes(Router &router, const App &app)
 		if (!info)
 			return failed(info.error());
 		return success();
+	});
+	router.add("POST", "/v1/createRapidDiskCache/{ramdisk}/{source}/{mode}", [&app](const Request &r) {
+		auto idx = validate_ramdisk_name(r.param("ramdisk"));
+		if (!idx)
+			return failed(idx.error());
+		auto source = device_path("source", r.param("source"));
+		if (!source)
+			return failed(source.error());
+		std::optional<CacheMode> mode;
+		for (const auto &[name, m] : kRapidModes)
+			if (r.param("mode") == name)
+				mode = m;
+		if (!mode)
+			return failed(invalid_value("invalid cache mode '" + r.param("mode") +
+						    "': expected write-through, write-around or write-back"));
+		CacheCreateOptions opts;
+		opts.cache = "/dev/" + ramdisk_name(*idx);
+		opts.origin = *source;
+		opts.mode = *mode;
+		auto info = app.create_cache(opts);
+		if (!info)
+			return failed(info.error());
+		return success(Json{{"device", info->name}});
+	});
+	router.add("POST", "/v1/removeRapidDiskCache/{name}", [&app](const Request &r) {
+		bool state_only = false;
+		if (auto res = app.remove_cache(r.param("name"), CacheRemoveOptions{}, state_only); !res)
+			return failed(res.error());
+		return success();
+	});
+	router.add("GET", "/v1/showRapidDiskCacheStats/{name}", [&app](const Request &r) {
+		auto st = app.cache_stats(r.param("name"));
+		if (!st)
+			return failed(st.error());
+		return Response::json(200, rapid_stats_json(*st));
 	});
 }
 

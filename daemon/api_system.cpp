@@ -25,7 +25,8 @@ Json status_json(const App &app)
 		{"modules", std::move(modules)},
 		{"ramdisk_abi_version", abi ? Json(*abi) : Json(nullptr)},
 		{"state_file", o.state_file},
-		{"managed", Json{{"ramdisks", app.state().ramdisks.size()}}},
+		{"managed", Json{{"ramdisks", app.state().ramdisks.size()},
+				 {"caches", app.state().caches.size()}}},
 		{"uptime_seconds", static_cast<std::uint64_t>(app.uptime_seconds())},
 		{"restore_report", report ? report->to_json() : Json(nullptr)},
 	};

@@ -10,10 +10,14 @@ namespace storctl::daemon {
 App::App(AppOptions options)
 	: options_(std::move(options)),
 	  manager_(options_.control_path, options_.sysfs_root),
+	  caches_(options_.make_cache_manager
+			  ? options_.make_cache_manager()
+			  : std::make_unique<CacheManager>(CacheManager::make_default(options_.sysfs_root))),
 	  store_(options_.state_file)
 {
 	add_system_routes(router_, *this);
 	add_ramdisk_routes(router_, *this);
+	add_cache_routes(router_, *this);
 	add_rapiddisk_routes(router_, *this);
 	add_metrics_routes(router_, *this);
 }
@@ -21,12 +25,22 @@ App::App(AppOptions options)
 const RestoreReport &App::restore()
 {
 	StateStore::Loaded loaded = store_.load();
+	for (const std::string &n : loaded.notes)
+		log_info("state: " + n);
 	for (const std::string &p : loaded.problems)
 		log_error("state: " + p);
 	RestoreReport report = restore_ramdisks(manager_, loaded.state);
+	{
+		std::lock_guard lock(cache_mu_);
+		restore_caches(*caches_, loaded.state, report);
+	}
 	report.state_file = store_.path();
 	report.state_file_existed = loaded.existed;
 	report.problems = loaded.problems;
+	for (const auto *items : {&report.ramdisks, &report.caches})
+		for (const RestoreItem &i : *items)
+			log(i.result == "failed" ? LogLevel::error : LogLevel::notice,
+			    "restore " + i.name + ": " + i.result + ": " + i.message);
 	log_notice("restore from " + store_.path() + ": " + std::to_string(report.count("adopted")) +
 		   " adopted, " + std::to_string(report.count("recreated")) + " recreated, " +
 		   std::to_string(report.count("failed")) + " failed" +
@@ -174,6 +188,89 @@ Result<void> App::remove_ramdisk(std::string_view name, bool &state_only) const
 	log_info(state_only ? "dropped " + disk + " from the desired state (it did not exist)"
 			    : "removed " + disk);
 	return ok();
+}
+
+Result<std::vector<CacheInfo>> App::list_caches() const
+{
+	std::lock_guard lock(cache_mu_);
+	return caches_->list();
+}
+
+Result<CacheInfo> App::cache_info(std::string_view name) const
+{
+	std::lock_guard lock(cache_mu_);
+	return caches_->info(name);
+}
+
+Result<CacheStats> App::cache_stats(std::string_view name) const
+{
+	std::lock_guard lock(cache_mu_);
+	return caches_->stats(name);
+}
+
+Result<CacheStats> App::clear_cache_stats(std::string_view name) const
+{
+	std::lock_guard lock(cache_mu_);
+	if (auto r = caches_->clear_stats(name); !r)
+		return std::move(r).error();
+	log_info("cleared the statistics of " + std::string(name));
+	return caches_->stats(name);
+}
+
+Result<CacheInfo> App::create_cache(const CacheCreateOptions &options) const
+{
+	std::lock_guard lock(mutate_mu_);
+	std::lock_guard cache_lock(cache_mu_);
+	auto info = caches_->create(options);
+	if (!info)
+		return info;
+	if (auto r = commit([&](State &s) { s.put_cache(cache_spec(options, *info)); }, false); !r) {
+		// As for RAM disks: not recorded means not made.
+		auto undo = caches_->remove(info->name);
+		log_error("cannot save the state after creating cache " + info->name + ": " +
+			  r.error().message +
+			  (undo ? "; removed it again" : "; and removing it failed: " + undo.error().message));
+		return make_error(Errc::io_error, "cannot save the state file (" + r.error().message +
+				  "); the cache was not created");
+	}
+	log_info("created cache " + info->name + " (" + std::string(to_string(info->mode)) + ", cache " +
+		 info->cache + ", origin " + info->origin + ")");
+	return info;
+}
+
+Result<CacheRemoval> App::remove_cache(std::string_view name_in, const CacheRemoveOptions &options,
+				       bool &state_only) const
+{
+	state_only = false;
+	auto name = validate_cache_name(name_in);
+	if (!name)
+		return std::move(name).error();
+	std::lock_guard lock(mutate_mu_);
+	std::lock_guard cache_lock(cache_mu_);
+	const bool managed = state().find_cache(*name) != nullptr;
+	auto r = caches_->remove(*name, options);
+	if (!r) {
+		if (r.error().code != Errc::not_found || !managed)
+			return r;
+		state_only = true;
+		CacheRemoval gone;
+		gone.name = *name;
+		gone.mode = state().find_cache(*name)->mode;
+		r = gone;
+	}
+	if (managed) {
+		if (auto w = commit([&](State &s) { s.erase_cache(*name); }, true); !w) {
+			log_error("cannot save the state after removing cache " + *name + ": " +
+				  w.error().message);
+			return make_error(Errc::io_error,
+					  *name + (state_only ? " was dropped from the desired state" : " was removed") +
+					  " but the state file could not be written (" + w.error().message +
+					  "); it is written with the next successful change");
+		}
+	}
+	log_info(state_only ? "dropped cache " + *name + " from the desired state (it did not exist)"
+			    : "removed cache " + *name);
+	return r;
 }
 
 } // namespace storctl::daemon

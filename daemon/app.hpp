@@ -5,17 +5,22 @@
 // server (server.hpp) feeds Requests in and sends Responses out, and the
 // unit tests call handle() directly.
 //
-// Concurrency: handlers run on the server's worker threads.  Reads go
-// straight to the library and run concurrently; every mutation (create,
-// resize, remove) holds one mutex for its kernel call *and* the state file
-// write, so concurrent clients never observe or leave a half-made change.
+// Concurrency: handlers run on the server's worker threads.  RAM disk reads
+// go straight to the library and run concurrently; every mutation (create,
+// resize, remove, of RAM disks and caches) holds one mutex for its kernel
+// call *and* the state file write, so concurrent clients never observe or
+// leave a half-made change.  Cache calls (libdevmapper) additionally take
+// cache_mu_, one at a time, reads included.
 #pragma once
 
 #include <chrono>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
+#include <storctl/cache.hpp>
 #include <storctl/ramdisk.hpp>
 #include <storctl/result.hpp>
 
@@ -31,6 +36,9 @@ struct AppOptions {
 	std::string sysfs_root{kDefaultSysfsRoot};
 	std::string proc_root = "/proc";
 	std::string state_file;  ///< required
+	/// The cache manager (tests: fakes); default libdevmapper and the
+	/// real system under sysfs_root.
+	std::function<std::unique_ptr<CacheManager>()> make_cache_manager;
 };
 
 class App {
@@ -65,6 +73,19 @@ public:
 	/// @state_only tells which.
 	Result<void> remove_ramdisk(std::string_view name, bool &state_only) const;
 
+	// Caches: reads and mutations through the one CacheManager.
+	Result<std::vector<CacheInfo>> list_caches() const;
+	Result<CacheInfo> cache_info(std::string_view name) const;
+	Result<CacheStats> cache_stats(std::string_view name) const;
+	/// Reset the counters; the statistics afterwards.
+	Result<CacheStats> clear_cache_stats(std::string_view name) const;
+	Result<CacheInfo> create_cache(const CacheCreateOptions &options) const;
+	/// Like remove_ramdisk: only the state entry when the kernel has no
+	/// such cache but the state does (@state_only; the removal then has
+	/// only the name).
+	Result<CacheRemoval> remove_cache(std::string_view name, const CacheRemoveOptions &options,
+					  bool &state_only) const;
+
 private:
 	/// Apply @change to a copy of the state and write it.  The in-memory
 	/// state takes the change when the write succeeds, or regardless with
@@ -74,12 +95,14 @@ private:
 
 	AppOptions options_;
 	RamdiskManager manager_;
+	std::unique_ptr<CacheManager> caches_;
 	StateStore store_;
 	Router router_;
 	mutable Metrics metrics_;
 	std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 
 	mutable std::mutex mutate_mu_;  ///< one mutation at a time
+	mutable std::mutex cache_mu_;   ///< one CacheManager call at a time (after mutate_mu_)
 	mutable std::mutex state_mu_;   ///< guards state_ and report_
 	mutable State state_;
 	std::optional<RestoreReport> report_;
@@ -88,6 +111,7 @@ private:
 // Route registration, one function per resource group (api_*.cpp).
 void add_system_routes(Router &router, const App &app);
 void add_ramdisk_routes(Router &router, const App &app);
+void add_cache_routes(Router &router, const App &app);
 void add_rapiddisk_routes(Router &router, const App &app);
 void add_metrics_routes(Router &router, const App &app);
 

@@ -5,15 +5,20 @@
 // bodies, handlers) with arbitrary method, path, content type and body, and
 // the other parsers fed from outside (config file, listen address, bearer
 // header, size strings).  The App is built over a control device that does
-// not exist, so handlers fail at the kernel boundary (503) without touching
-// anything; every answer must be a well-formed HTTP status with a JSON error
+// not exist and a device-mapper / block-device layer that has nothing
+// (every call fails), so handlers fail at the kernel boundary without
+// touching anything -- never the host's real devices; every answer must be a well-formed HTTP status with a JSON error
 // body on failure.
 //
 // Build: cmake -S . -B build-fuzz -DCMAKE_CXX_COMPILER=clang++ -DSTORCTL_FUZZ=ON
 //        cmake --build build-fuzz --target storctld_fuzz
 // Run:   build-fuzz/bin/storctld_fuzz -max_total_time=60
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
+#include <optional>
+#include <vector>
 #include <cstdlib>
 #include <string>
 #include <string_view>
@@ -28,6 +33,51 @@ using namespace storctl::daemon;
 
 namespace {
 
+// Device-mapper with no devices and no targets; no block devices at all.
+class NoDm final : public storctl::dm::Client {
+	static storctl::Error none() { return storctl::make_error(storctl::Errc::unsupported, "no dm"); }
+
+public:
+	storctl::Result<std::vector<std::string>> list_names() override { return std::vector<std::string>{}; }
+	storctl::Result<std::optional<storctl::dm::DeviceInfo>> info(const std::string &) override
+	{
+		return std::optional<storctl::dm::DeviceInfo>();
+	}
+	storctl::Result<std::vector<storctl::dm::Target>> table(const std::string &) override { return none(); }
+	storctl::Result<std::vector<storctl::dm::Target>> status(const std::string &) override { return none(); }
+	storctl::Result<std::vector<storctl::dm::TargetType>> target_types() override { return none(); }
+	storctl::Result<void> create(const std::string &) override { return none(); }
+	storctl::Result<void> load(const std::string &, const std::vector<storctl::dm::Target> &) override
+	{
+		return none();
+	}
+	storctl::Result<void> clear_inactive(const std::string &) override { return none(); }
+	storctl::Result<void> suspend(const std::string &) override { return none(); }
+	storctl::Result<void> resume(const std::string &) override { return none(); }
+	storctl::Result<void> remove(const std::string &, bool) override { return none(); }
+	storctl::Result<std::string> message(const std::string &, const std::string &) override { return none(); }
+};
+
+class NoDevices final : public storctl::CacheSystem {
+public:
+	storctl::Result<storctl::BlockDevice> probe(const std::string &p) override
+	{
+		return storctl::make_error(storctl::Errc::not_found, p + " does not exist");
+	}
+	storctl::Result<void> wipe(const storctl::BlockDevice &, std::size_t) override
+	{
+		return storctl::make_error(storctl::Errc::unsupported, "no wipe");
+	}
+	std::string device_path(storctl::DevNo d) override { return d.str(); }
+	std::optional<std::string> mount_point(storctl::DevNo) override { return std::nullopt; }
+	storctl::Result<void> load_module(const std::string &) override
+	{
+		return storctl::make_error(storctl::Errc::unsupported, "no modules");
+	}
+	std::chrono::steady_clock::time_point now() override { return {}; }
+	void sleep(std::chrono::milliseconds) override {}
+};
+
 const App &app()
 {
 	static App *a = [] {
@@ -37,6 +87,10 @@ const App &app()
 		o.sysfs_root = "/nonexistent/storctl-fuzz/sys";
 		o.proc_root = "/nonexistent/storctl-fuzz/proc";
 		o.state_file = "/nonexistent/storctl-fuzz/state.json";
+		o.make_cache_manager = [] {
+			return std::make_unique<storctl::CacheManager>(std::make_unique<NoDm>(),
+								       std::make_unique<NoDevices>());
+		};
 		return new App(o);
 	}();
 	return *a;
@@ -80,6 +134,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 	const std::string_view all(reinterpret_cast<const char *>(data), size);
 	(void)parse_ramdisk_create(all);
 	(void)parse_ramdisk_patch(all);
+	(void)parse_cache_create(all);
+	(void)parse_cache_remove(all);
 	(void)parse_config(all, "fuzz");
 	(void)storctl::daemon::parse_listen_address(all);
 	(void)bearer_matches(all, "0123456789abcdef0123");

@@ -76,7 +76,8 @@ ApiResult<std::int64_t> get_int(const Json &v, std::string_view key, std::int64_
 	std::int64_t n = 0;
 	if (v.is_number_unsigned()) {
 		auto u = v.get<std::uint64_t>();
-		in_range = u <= static_cast<std::uint64_t>(hi);
+		in_range = u <= static_cast<std::uint64_t>(hi) &&
+			   (lo <= 0 || u >= static_cast<std::uint64_t>(lo));
 		n = in_range ? static_cast<std::int64_t>(u) : 0;
 	} else {
 		n = v.get<std::int64_t>();
@@ -222,6 +223,133 @@ ApiResult<std::uint64_t> parse_ramdisk_patch(std::string_view body)
 	if (auto r = validate_ramdisk_size(size); !r)
 		return api_error(r.error());
 	return size;
+}
+
+ApiResult<CacheCreateOptions> parse_cache_create(std::string_view body)
+{
+	auto j = parse_json_object(body);
+	if (!j)
+		return j.error();
+	const Json &o = *j;
+
+	CacheCreateOptions opts;
+	// Types first (400).
+	struct Str {
+		const char *key;
+		std::string *dst;
+	} strings[] = {{"cache", &opts.cache}, {"origin", &opts.origin}};
+	for (const Str &f : strings) {
+		if (auto it = o.find(f.key); it != o.end()) {
+			if (!it->is_string())
+				return wrong_type(f.key, "a string", *it);
+			*f.dst = it->get<std::string>();
+		}
+	}
+	std::string mode_text;
+	if (auto it = o.find("mode"); it != o.end()) {
+		if (!it->is_string())
+			return wrong_type("mode", "a string", *it);
+		mode_text = it->get<std::string>();
+	}
+	if (auto it = o.find("name"); it != o.end() && !it->is_null()) {
+		if (!it->is_string())
+			return wrong_type("name", "a string", *it);
+		opts.name = it->get<std::string>();
+	}
+	if (auto it = o.find("policy"); it != o.end() && !it->is_null()) {
+		if (!it->is_string())
+			return wrong_type("policy", "a string", *it);
+		opts.policy = it->get<std::string>();
+	}
+	std::optional<std::uint64_t> block_size;
+	if (auto it = o.find("block_size"); it != o.end() && !it->is_null()) {
+		auto bs = parse_size_value(*it, "block_size");
+		if (!bs)
+			return bs.error();
+		block_size = *bs;
+	}
+	if (auto it = o.find("tunables"); it != o.end()) {
+		if (!it->is_object())
+			return wrong_type("tunables", "an object of integers", *it);
+		for (const auto &item : it->items()) {
+			auto n = get_int(item.value(), "tunables." + item.key(), 0,
+					 std::numeric_limits<std::uint32_t>::max());
+			if (!n)
+				return n.error();
+			auto t = parse_policy_tunable(item.key() + "=" + std::to_string(*n));
+			if (!t)
+				return api_error(t.error());
+			opts.tunables.push_back(*t);
+		}
+	}
+	static constexpr std::string_view wb_keys[] = {"high_watermark", "low_watermark",
+						       "writeback_jobs", "autocommit_blocks",
+						       "autocommit_time"};
+	std::vector<std::pair<std::string_view, std::int64_t>> wb;
+	for (std::string_view key : wb_keys) {
+		if (auto it = o.find(key); it != o.end()) {
+			auto n = get_int(*it, key, 0, std::numeric_limits<std::uint32_t>::max());
+			if (!n)
+				return n.error();
+			wb.emplace_back(key, *n);
+		}
+	}
+	// Then keys and values (422).
+	if (auto e = check_keys(o, {"cache", "origin", "mode", "name", "block_size", "policy",
+				    "tunables", "high_watermark", "low_watermark", "writeback_jobs",
+				    "autocommit_blocks", "autocommit_time"}))
+		return *e;
+	for (const char *key : {"cache", "origin", "mode"})
+		if (!o.contains(key))
+			return invalid_value(std::string("missing required key '") + key + "'");
+	auto mode = parse_cache_mode(mode_text);
+	if (!mode)
+		return api_error(mode.error());
+	opts.mode = *mode;
+	if (block_size) {
+		if (auto r = validate_cache_block_size(*block_size, opts.mode); !r)
+			return api_error(r.error());
+		opts.block_size = static_cast<std::uint32_t>(*block_size);
+	}
+	for (const auto &[key, n] : wb) {
+		std::string flag = "--" + std::string(key);
+		for (char &c : flag)
+			if (c == '_')
+				c = '-';
+		if (auto r = set_wb_tunable(opts.wb, flag, std::to_string(n)); !r)
+			return api_error(r.error());
+	}
+	if (auto r = CacheManager::validate_create(opts); !r)
+		return api_error(r.error());
+	return opts;
+}
+
+ApiResult<CacheRemoveOptions> parse_cache_remove(std::string_view body)
+{
+	CacheRemoveOptions opts;
+	if (body.empty())
+		return opts;
+	auto j = parse_json_object(body);
+	if (!j)
+		return j.error();
+	const Json &o = *j;
+	if (auto it = o.find("force"); it != o.end()) {
+		auto b = get_bool(*it, "force");
+		if (!b)
+			return b.error();
+		opts.force = *b;
+	}
+	if (auto it = o.find("timeout_seconds"); it != o.end()) {
+		if (!it->is_number_integer())
+			return wrong_type("timeout_seconds", "an integer", *it);
+		auto n = get_int(*it, "timeout_seconds", 1, 86400);
+		if (!n)
+			return n.error();
+		opts.flush_timeout = std::chrono::milliseconds(*n * 1000);
+	}
+	if (auto e = check_keys(o, {"force", "timeout_seconds"}))
+		return *e;
+	return opts;
 }
 
 } // namespace storctl::daemon

@@ -13,6 +13,7 @@
 #include <initializer_list>
 #include <string_view>
 
+#include <storctl/cache.hpp>
 #include <storctl/ramdisk.hpp>
 
 #include "errors.hpp"
@@ -38,5 +39,16 @@ ApiResult<RamdiskCreateOptions> parse_ramdisk_create(std::string_view body);
 
 /// PATCH /v1/ramdisks/{name}: {"size"} (required; nothing else can change).
 ApiResult<std::uint64_t> parse_ramdisk_patch(std::string_view body);
+
+/// POST /v1/caches: {"cache", "origin", "mode" (required strings; mode
+/// "wt", "wa" or "wb"), "name", "block_size" (size), "policy", "tunables"
+/// (object of integers), "high_watermark", "low_watermark",
+/// "writeback_jobs", "autocommit_blocks", "autocommit_time" (integers)}.
+/// Everything CacheManager::validate_create checks is checked here (422).
+ApiResult<CacheCreateOptions> parse_cache_create(std::string_view body);
+
+/// DELETE /v1/caches/{name}: no body, or {"force": bool,
+/// "timeout_seconds": 1..86400}.
+ApiResult<CacheRemoveOptions> parse_cache_remove(std::string_view body);
 
 } // namespace storctl::daemon

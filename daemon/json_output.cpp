@@ -29,4 +29,85 @@ Json ramdisk_list_json(const std::vector<RamdiskInfo> &disks)
 	return a;
 }
 
+namespace {
+
+// Table options as JSON values: numbers as numbers, flags as true.
+Json option_value(const std::string &v)
+{
+	if (v.empty())
+		return true;
+	if (v.size() <= 19 && v.find_first_not_of("0123456789") == std::string::npos)
+		return std::stoull(v);
+	return v;
+}
+
+} // namespace
+
+Json cache_json(const CacheInfo &c)
+{
+	Json opts = Json::object();
+	for (const auto &[k, v] : c.options)
+		opts[k] = option_value(v);
+	return Json{
+		{"name", c.name},
+		{"path", c.path},
+		{"target", c.target},
+		{"mode", std::string(to_string(c.mode))},
+		{"cache", c.cache},
+		{"origin", c.origin},
+		{"cache_devno", c.cache_devno.str()},
+		{"origin_devno", c.origin_devno.str()},
+		{"block_size", c.block_size},
+		{"size_bytes", c.size_bytes},
+		{"policy", c.policy ? Json(*c.policy) : Json(nullptr)},
+		{"options", std::move(opts)},
+		{"open_count", c.open_count},
+	};
+}
+
+Json cache_list_json(const std::vector<CacheInfo> &caches)
+{
+	Json a = Json::array();
+	for (const CacheInfo &c : caches)
+		a.push_back(cache_json(c));
+	return a;
+}
+
+Json cache_stats_json(const CacheStats &s)
+{
+	Json j = Json::object();
+	j["name"] = s.info.name;
+	j["target"] = s.info.target;
+	j["mode"] = std::string(to_string(s.info.mode));
+	j["cache"] = s.info.cache;
+	j["origin"] = s.info.origin;
+	if (s.stor_cache) {
+		for (std::size_t i = 0; i < kStorCacheCounters.size(); i++)
+			j[std::string(kStorCacheCounters[i])] = s.stor_cache->counters[i];
+		j["read_hit_ratio"] = s.stor_cache->read_hit_ratio();
+	}
+	if (s.writecache) {
+		const WritecacheStatus &w = *s.writecache;
+		j["error"] = w.error;
+		j["total_blocks"] = w.total_blocks;
+		j["free_blocks"] = w.free_blocks;
+		j["writeback_blocks"] = w.writeback_blocks;
+		j["used_blocks"] = w.used_blocks();
+		j["dirty_blocks"] = w.dirty_blocks();
+		if (w.counters) {
+			for (std::size_t i = 0; i < kWritecacheCounters.size(); i++)
+				j[std::string(kWritecacheCounters[i])] = (*w.counters)[i];
+			j["read_hit_ratio"] = *w.read_hit_ratio();
+		}
+	}
+	return j;
+}
+
+Json cache_removal_json(const CacheRemoval &r)
+{
+	return Json{{"removed", r.name},
+		    {"written_back_blocks", r.written_back_blocks},
+		    {"deferred", r.deferred}};
+}
+
 } // namespace storctl::daemon

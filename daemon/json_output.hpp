@@ -4,11 +4,14 @@
 // `storctl --json ramdisk info` prints (the CLI contract): name, path,
 // index, size_bytes, used_bytes, logical_block_size, alloc_failures,
 // open_count, numa_node (int or null), read_only, prealloc, overcommit.
-// The unit tests check both serialisations agree.
+// The unit tests check both serialisations agree.  Caches likewise: a cache,
+// its statistics and a removal are the objects `storctl --json cache
+// create|list|stats|remove` print (cli/cache.cpp).
 #pragma once
 
 #include <vector>
 
+#include <storctl/cache.hpp>
 #include <storctl/ramdisk.hpp>
 
 #include "http.hpp"
@@ -17,5 +20,10 @@ namespace storctl::daemon {
 
 Json ramdisk_json(const RamdiskInfo &info);
 Json ramdisk_list_json(const std::vector<RamdiskInfo> &disks);
+
+Json cache_json(const CacheInfo &info);
+Json cache_list_json(const std::vector<CacheInfo> &caches);
+Json cache_stats_json(const CacheStats &stats);
+Json cache_removal_json(const CacheRemoval &removal);
 
 } // namespace storctl::daemon

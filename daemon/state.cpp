@@ -2,6 +2,7 @@
 #include "state.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <climits>
 #include <cstring>
@@ -17,8 +18,6 @@
 #include <storctl/size.hpp>
 #include <storctl/unique_fd.hpp>
 
-#include "log.hpp"
-
 namespace storctl::daemon {
 
 namespace fs = std::filesystem;
@@ -27,7 +26,8 @@ namespace {
 
 constexpr std::string_view kTempInfix = ".tmp.";
 constexpr std::string_view kContentsNote =
-	"RAM disk contents are not persisted: a recreated RAM disk starts empty";
+	"RAM disk contents are not persisted: a recreated RAM disk starts empty (and a cache "
+	"recreated over it starts cold)";
 
 Result<void> write_all(int fd, std::string_view data, const std::string &what)
 {
@@ -81,7 +81,191 @@ std::string spec_differences(const RamdiskSpec &have, const RamdiskSpec &want)
 	return d;
 }
 
+
+bool same_path(const std::string &a, const std::string &b)
+{
+	if (a == b)
+		return true;
+	std::error_code ea, eb;
+	fs::path ca = fs::canonical(a, ea), cb = fs::canonical(b, eb);
+	return !ea && !eb && ca == cb;
+}
+
+std::string describe_cache(const CacheSpec &s)
+{
+	std::string d = std::string(to_string(s.mode)) + ", cache " + s.cache + ", origin " + s.origin;
+	if (s.block_size)
+		d += ", " + format_size(s.block_size) + " blocks";
+	if (s.policy)
+		d += ", policy " + *s.policy;
+	return d;
+}
+
+std::string cache_differences(const CacheInfo &have, const CacheSpec &want)
+{
+	std::string d;
+	auto add = [&d](const std::string &what) { d += (d.empty() ? "" : "; ") + what; };
+	if (have.mode != want.mode)
+		add("mode " + std::string(to_string(have.mode)) + " (saved: " +
+		    std::string(to_string(want.mode)) + ")");
+	if (!same_path(have.cache, want.cache))
+		add("cache device " + have.cache + " (saved: " + want.cache + ")");
+	if (!same_path(have.origin, want.origin))
+		add("origin " + have.origin + " (saved: " + want.origin + ")");
+	if (want.block_size && have.block_size != want.block_size)
+		add("block size " + format_size(have.block_size) + " (saved: " +
+		    format_size(want.block_size) + ")");
+	if (want.policy && have.policy != want.policy)
+		add("policy " + have.policy.value_or("none") + " (saved: " + *want.policy + ")");
+	return d;
+}
+
+// Write-back options in the state file, in writecache's order.
+constexpr std::array<std::pair<const char *, std::optional<std::uint32_t> WbTunables::*>, 5> kWbKeys = {{
+	{"high_watermark", &WbTunables::high_watermark},
+	{"low_watermark", &WbTunables::low_watermark},
+	{"writeback_jobs", &WbTunables::writeback_jobs},
+	{"autocommit_blocks", &WbTunables::autocommit_blocks},
+	{"autocommit_time", &WbTunables::autocommit_time},
+}};
+
+// --option for set_wb_tunable() of a state key.
+std::string wb_flag(std::string_view key)
+{
+	std::string f = "--" + std::string(key);
+	for (char &c : f)
+		if (c == '_')
+			c = '-';
+	return f;
+}
+
+Json cache_spec_json(const CacheSpec &s)
+{
+	Json tun = Json::object();
+	for (const PolicyTunable &t : s.tunables)
+		tun[t.key] = t.value;
+	Json wb = Json::object();
+	for (const auto &[key, member] : kWbKeys)
+		if (s.wb.*member)
+			wb[key] = *(s.wb.*member);
+	return Json{
+		{"name", s.name},
+		{"mode", std::string(to_string(s.mode))},
+		{"cache", s.cache},
+		{"origin", s.origin},
+		{"block_size", s.block_size},
+		{"policy", s.policy ? Json(*s.policy) : Json(nullptr)},
+		{"tunables", std::move(tun)},
+		{"wb", std::move(wb)},
+	};
+}
+
+// One "caches" entry; an error message if it is unusable.
+Result<CacheSpec> cache_spec_from_json(const Json &e)
+{
+	auto bad = [](const std::string &why) { return make_error(Errc::invalid_argument, why); };
+	if (!e.is_object())
+		return bad("not an object");
+	CacheSpec s;
+	auto str = [&e](const char *key) -> const std::string * {
+		auto it = e.find(key);
+		return it != e.end() && it->is_string() ? &it->get_ref<const std::string &>() : nullptr;
+	};
+	const std::string *name = str("name"), *mode = str("mode"), *cache = str("cache"),
+			  *origin = str("origin");
+	if (!name || !mode || !cache || !origin)
+		return bad("\"name\", \"mode\", \"cache\" and \"origin\" must be strings");
+	auto m = parse_cache_mode(*mode);
+	if (!m)
+		return std::move(m).error();
+	s.name = *name;
+	s.mode = *m;
+	s.cache = *cache;
+	s.origin = *origin;
+	if (auto bs = e.find("block_size"); bs != e.end()) {
+		if (!bs->is_number_unsigned() || bs->get<std::uint64_t>() > UINT32_MAX)
+			return bad("invalid \"block_size\"");
+		s.block_size = bs->get<std::uint32_t>();
+	}
+	if (auto p = e.find("policy"); p != e.end() && !p->is_null()) {
+		if (!p->is_string())
+			return bad("invalid \"policy\"");
+		s.policy = p->get<std::string>();
+	}
+	if (auto t = e.find("tunables"); t != e.end()) {
+		if (!t->is_object())
+			return bad("\"tunables\" is not an object");
+		for (const auto &item : t->items()) {
+			if (!item.value().is_number_unsigned() || item.value().get<std::uint64_t>() > UINT32_MAX)
+				return bad("invalid tunable \"" + item.key() + "\"");
+			s.tunables.push_back({item.key(), item.value().get<std::uint32_t>()});
+		}
+	}
+	if (auto w = e.find("wb"); w != e.end()) {
+		if (!w->is_object())
+			return bad("\"wb\" is not an object");
+		for (const auto &item : w->items()) {
+			if (!item.value().is_number_unsigned())
+				return bad("invalid \"wb\" option \"" + item.key() + "\"");
+			if (auto r = set_wb_tunable(s.wb, wb_flag(item.key()),
+						    std::to_string(item.value().get<std::uint64_t>()));
+			    !r)
+				return std::move(r).error();
+		}
+	}
+	CacheCreateOptions o = create_options(s);
+	if (s.block_size == 0)
+		o.block_size.reset();
+	if (auto r = CacheManager::validate_create(o); !r)
+		return std::move(r).error();
+	if (auto n = validate_cache_name(s.name); !n || *n != s.name)
+		return bad("invalid \"name\"");
+	return s;
+}
+
 } // namespace
+
+bool CacheSpec::operator==(const CacheSpec &o) const
+{
+	auto wb_eq = [](const WbTunables &a, const WbTunables &b) {
+		for (const auto &[key, member] : kWbKeys)
+			if (a.*member != b.*member)
+				return false;
+		return true;
+	};
+	return name == o.name && mode == o.mode && cache == o.cache && origin == o.origin &&
+	       block_size == o.block_size && policy == o.policy && tunables == o.tunables &&
+	       wb_eq(wb, o.wb);
+}
+
+CacheSpec cache_spec(const CacheCreateOptions &opts, const CacheInfo &info)
+{
+	CacheSpec s;
+	s.name = info.name;
+	s.mode = info.mode;
+	s.cache = opts.cache;
+	s.origin = opts.origin;
+	s.block_size = info.block_size;
+	s.policy = opts.policy;
+	s.tunables = opts.tunables;
+	s.wb = opts.wb;
+	return s;
+}
+
+CacheCreateOptions create_options(const CacheSpec &spec)
+{
+	CacheCreateOptions o;
+	o.cache = spec.cache;
+	o.origin = spec.origin;
+	o.mode = spec.mode;
+	o.name = spec.name;
+	if (spec.block_size)
+		o.block_size = spec.block_size;
+	o.policy = spec.policy;
+	o.tunables = spec.tunables;
+	o.wb = spec.wb;
+	return o;
+}
 
 RamdiskSpec spec_from_info(const RamdiskInfo &info)
 {
@@ -127,6 +311,34 @@ void State::put(const RamdiskSpec &spec)
 		ramdisks.insert(it, spec);
 }
 
+const CacheSpec *State::find_cache(std::string_view name) const
+{
+	for (const CacheSpec &s : caches)
+		if (s.name == name)
+			return &s;
+	return nullptr;
+}
+
+void State::put_cache(const CacheSpec &spec)
+{
+	auto it = std::lower_bound(caches.begin(), caches.end(), spec.name,
+				   [](const CacheSpec &s, const std::string &n) { return s.name < n; });
+	if (it != caches.end() && it->name == spec.name)
+		*it = spec;
+	else
+		caches.insert(it, spec);
+}
+
+bool State::erase_cache(std::string_view name)
+{
+	auto it = std::find_if(caches.begin(), caches.end(),
+			       [name](const CacheSpec &s) { return s.name == name; });
+	if (it == caches.end())
+		return false;
+	caches.erase(it);
+	return true;
+}
+
 bool State::erase(int index)
 {
 	auto it = std::find_if(ramdisks.begin(), ramdisks.end(),
@@ -150,7 +362,11 @@ Json State::to_json() const
 			{"read_only", s.read_only},
 			{"overcommit", s.overcommit},
 		});
-	return Json{{"version", kStateVersion}, {"ramdisks", std::move(disks)}};
+	Json caches_j = Json::array();
+	for (const CacheSpec &c : caches)
+		caches_j.push_back(cache_spec_json(c));
+	return Json{{"version", kStateVersion}, {"ramdisks", std::move(disks)},
+		    {"caches", std::move(caches_j)}};
 }
 
 Result<State> State::from_json(const Json &j, std::vector<std::string> &problems)
@@ -166,10 +382,29 @@ Result<State> State::from_json(const Json &j, std::vector<std::string> &problems
 				  "reads version " + std::to_string(kStateVersion) + ")");
 	State st;
 	auto disks = j.find("ramdisks");
+	auto caches = j.find("caches");
+	if (disks != j.end() && !disks->is_array())
+		return make_error(Errc::invalid_argument, "\"ramdisks\" is not an array");
+	if (caches != j.end() && !caches->is_array())
+		return make_error(Errc::invalid_argument, "\"caches\" is not an array");
+	if (caches != j.end()) {
+		std::size_t n = 0;
+		for (const Json &e : *caches) {
+			std::string where = "caches[" + std::to_string(n++) + "]";
+			auto spec = cache_spec_from_json(e);
+			if (!spec) {
+				problems.push_back(where + ": " + spec.error().message + "; entry ignored");
+				continue;
+			}
+			if (st.find_cache(spec->name)) {
+				problems.push_back(where + ": cache " + spec->name + " appears twice; entry ignored");
+				continue;
+			}
+			st.put_cache(*spec);
+		}
+	}
 	if (disks == j.end())
 		return st;
-	if (!disks->is_array())
-		return make_error(Errc::invalid_argument, "\"ramdisks\" is not an array");
 
 	std::size_t n = 0;
 	for (const Json &e : *disks) {
@@ -280,7 +515,7 @@ Result<void> write_file_atomic(const std::string &path, std::string_view content
 	return ok();
 }
 
-StateStore::Loaded StateStore::load() const
+StateStore::Loaded StateStore::load(bool repair) const
 {
 	Loaded out;
 	const fs::path target(path_);
@@ -289,12 +524,13 @@ StateStore::Loaded StateStore::load() const
 	// Leftovers of a write interrupted before its rename: never the state.
 	std::error_code ec;
 	const std::string prefix = target.filename().string() + std::string(kTempInfix);
-	for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+	for (fs::directory_iterator it(dir, ec), end; repair && !ec && it != end; it.increment(ec)) {
 		const std::string name = it->path().filename().string();
 		if (name.starts_with(prefix) && name.size() == prefix.size() + 6) {
 			std::error_code rm;
 			fs::remove(it->path(), rm);
-			log_info("removed " + it->path().string() + " (left by an interrupted state write)");
+			out.notes.push_back("removed " + it->path().string() +
+					    " (left by an interrupted state write)");
 		}
 	}
 
@@ -319,6 +555,10 @@ StateStore::Loaded StateStore::load() const
 			return out;
 		}
 		why = st.error().message;
+	}
+	if (!repair) {
+		out.problems.push_back(path_ + " is unusable (" + why + "); nothing restored");
+		return out;
 	}
 	const std::string aside = path_ + ".corrupt." + std::to_string(std::time(nullptr));
 	if (::rename(path_.c_str(), aside.c_str()) == 0)
@@ -345,8 +585,11 @@ Result<void> StateStore::save(const State &state) const
 
 std::size_t RestoreReport::count(std::string_view result) const
 {
-	return static_cast<std::size_t>(std::count_if(ramdisks.begin(), ramdisks.end(),
-		[result](const RestoreItem &i) { return i.result == result; }));
+	auto n = [result](const std::vector<RestoreItem> &v) {
+		return static_cast<std::size_t>(std::count_if(v.begin(), v.end(),
+			[result](const RestoreItem &i) { return i.result == result; }));
+	};
+	return n(ramdisks) + n(caches);
 }
 
 Json RestoreReport::to_json() const
@@ -355,6 +598,9 @@ Json RestoreReport::to_json() const
 	for (const RestoreItem &i : ramdisks)
 		items.push_back(Json{{"name", i.name}, {"index", i.index}, {"result", i.result},
 				     {"message", i.message}});
+	Json cache_items = Json::array();
+	for (const RestoreItem &i : caches)
+		cache_items.push_back(Json{{"name", i.name}, {"result", i.result}, {"message", i.message}});
 	return Json{
 		{"time", static_cast<std::int64_t>(time)},
 		{"state_file", state_file},
@@ -363,10 +609,27 @@ Json RestoreReport::to_json() const
 		{"note", kContentsNote},
 		{"problems", problems},
 		{"ramdisks", std::move(items)},
+		{"caches", std::move(cache_items)},
 		{"summary", Json{{"adopted", count("adopted")},
 				 {"recreated", count("recreated")},
 				 {"failed", count("failed")}}},
 	};
+}
+
+std::string RestoreReport::to_text() const
+{
+	std::string out = "state file: " + state_file + (state_file_existed ? "" : " (none: nothing to restore)") +
+			  "\n";
+	for (const std::string &p : problems)
+		out += "problem: " + p + "\n";
+	for (const RestoreItem &i : ramdisks)
+		out += "ramdisk " + i.name + ": " + i.result + ": " + i.message + "\n";
+	for (const RestoreItem &i : caches)
+		out += "cache " + i.name + ": " + i.result + ": " + i.message + "\n";
+	out += std::to_string(count("adopted")) + " adopted, " + std::to_string(count("recreated")) +
+	       " recreated, " + std::to_string(count("failed")) + " failed\n";
+	out += std::string(kContentsNote) + "\n";
+	return out;
 }
 
 RestoreReport restore_ramdisks(const RamdiskManager &manager, const State &state)
@@ -397,11 +660,52 @@ RestoreReport restore_ramdisks(const RamdiskManager &manager, const State &state
 			item.result = "failed";
 			item.message = "cannot recreate (" + describe_spec(want) + "): " + made.error().message;
 		}
-		LogLevel level = item.result == "failed" ? LogLevel::error : LogLevel::notice;
-		log(level, "restore " + item.name + ": " + item.result + ": " + item.message);
 		report.ramdisks.push_back(std::move(item));
 	}
 	return report;
+}
+
+void restore_caches(CacheManager &caches, const State &state, RestoreReport &report)
+{
+	// RAM disks this restore recreated (empty), as device paths.
+	auto recreated_ramdisk = [&report](const std::string &path) {
+		for (const RestoreItem &i : report.ramdisks)
+			if (i.result == "recreated" && same_path(path, "/dev/" + i.name))
+				return true;
+		return false;
+	};
+	for (const CacheSpec &want : state.caches) {
+		RestoreItem item;
+		item.name = want.name;
+		auto have = caches.info(want.name);
+		if (have) {
+			item.result = "adopted";
+			std::string diff = cache_differences(*have, want);
+			item.message = diff.empty()
+				? "already exists as saved; adopted"
+				: "already exists and differs from the saved state: " + diff +
+				  "; adopted as it is (nothing changed)";
+		} else if (have.error().code != Errc::not_found) {
+			item.result = "failed";
+			item.message = "cannot check: " + have.error().message;
+		} else if (want.mode == CacheMode::wb && !recreated_ramdisk(want.cache)) {
+			item.result = "failed";
+			item.message = "not recreated (" + describe_cache(want) + "): the cache device was "
+				       "not recreated by this restore and may hold written data the origin "
+				       "lacks, which setting up a write-back cache would wipe; check it and "
+				       "create the cache again by hand";
+		} else if (auto made = caches.create(create_options(want)); made) {
+			item.result = "recreated";
+			item.message = "recreated (" + describe_cache(want) + "); it starts cold";
+			if (want.mode == CacheMode::wb)
+				item.message += "; write-back blocks not written to the origin before the "
+						"cache RAM disk was lost are gone";
+		} else {
+			item.result = "failed";
+			item.message = "cannot recreate (" + describe_cache(want) + "): " + made.error().message;
+		}
+		report.caches.push_back(std::move(item));
+	}
 }
 
 } // namespace storctl::daemon

@@ -8,10 +8,18 @@
 // write_file_atomic(): the file is always either the old or the new
 // version, never a mix, whatever crashes in between.
 //
-// At start the daemon restores it (restore_ramdisks): a disk that exists
-// is adopted as it is (differences are reported, nothing is changed), a
-// missing one is recreated with the same index and options -- empty: RAM
-// disk contents are not persisted.  Nothing is ever removed by a restore.
+// At start the daemon restores it (restore_ramdisks, then restore_caches):
+// a disk that exists is adopted as it is (differences are reported,
+// nothing is changed), a missing one is recreated with the same index and
+// options -- empty: RAM disk contents are not persisted.  Caches come
+// second (they sit on RAM disks): one that exists is adopted, a missing
+// one is recreated over the same devices -- cold; a write-back cache only
+// when its cache device is a RAM disk this restore recreated (otherwise the
+// cache device may hold blocks the origin lacks, and dm-writecache's setup
+// would wipe them).  Nothing is ever removed by a restore.
+//
+// `storctl restore` (cli/restore.cpp) runs the same code without a daemon;
+// so this file has no HTTP and no logging (callers log the report).
 #pragma once
 
 #include <cstdint>
@@ -22,12 +30,18 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include <storctl/cache.hpp>
 #include <storctl/ramdisk.hpp>
 #include <storctl/result.hpp>
 
-#include "http.hpp"
-
 namespace storctl::daemon {
+
+using Json = nlohmann::json;
+
+/// The daemon's default state file (also `storctl restore`'s).
+inline constexpr const char *kDefaultStateFile = "/var/lib/storctl/state.json";
 
 inline constexpr int kStateVersion = 1;
 
@@ -46,14 +60,39 @@ struct RamdiskSpec {
 RamdiskSpec spec_from_info(const RamdiskInfo &info);
 RamdiskCreateOptions create_options(const RamdiskSpec &spec);
 
+/// A cache as created through the daemon: the devices as the client named
+/// them, the mode and the options it asked for (nullopt/empty: defaults),
+/// and the block size the cache got.
+struct CacheSpec {
+	std::string name;
+	CacheMode mode = CacheMode::wt;
+	std::string cache;
+	std::string origin;
+	std::uint32_t block_size = 0;
+	std::optional<std::string> policy;
+	std::vector<PolicyTunable> tunables;
+	WbTunables wb;
+
+	bool operator==(const CacheSpec &o) const;
+};
+
+/// @opts as asked, with the name and block size the cache got (@info).
+CacheSpec cache_spec(const CacheCreateOptions &opts, const CacheInfo &info);
+CacheCreateOptions create_options(const CacheSpec &spec);
+
 struct State {
 	std::vector<RamdiskSpec> ramdisks;  ///< sorted by index, unique indexes
+	std::vector<CacheSpec> caches;      ///< sorted by name, unique names
 
 	const RamdiskSpec *find(int index) const;
 	/// Insert or replace the entry with spec.index.
 	void put(const RamdiskSpec &spec);
 	/// Remove the entry for @index; false if there was none.
 	bool erase(int index);
+
+	const CacheSpec *find_cache(std::string_view name) const;
+	void put_cache(const CacheSpec &spec);
+	bool erase_cache(std::string_view name);
 
 	Json to_json() const;
 	/// Parse a state document.  Invalid entries are skipped and described
@@ -78,13 +117,16 @@ public:
 		State state;
 		bool existed = false;
 		std::vector<std::string> problems;
+		std::vector<std::string> notes;  ///< housekeeping done (info level)
 	};
 
 	/// Read the state file.  Missing: empty state.  Unreadable as a
 	/// state: the file is renamed to "<path>.corrupt.<unix time>" (kept
 	/// for the admin, never deleted) and the state is empty.  Leftover
-	/// temporary files of an interrupted write are removed.
-	Loaded load() const;
+	/// temporary files of an interrupted write are removed.  With
+	/// @repair false (`storctl restore`, which only reads the file) the
+	/// file system is left alone: nothing is renamed or removed.
+	Loaded load(bool repair = true) const;
 
 	/// Write @state (creating the directory if needed, mode 0700).
 	Result<void> save(const State &state) const;
@@ -97,7 +139,7 @@ private:
 
 struct RestoreItem {
 	std::string name;
-	int index = 0;
+	int index = 0;        ///< RAM disks only
 	std::string result;   ///< "adopted", "recreated", "failed"
 	std::string message;
 };
@@ -108,13 +150,21 @@ struct RestoreReport {
 	bool state_file_existed = false;
 	std::vector<std::string> problems;  ///< state file problems
 	std::vector<RestoreItem> ramdisks;
+	std::vector<RestoreItem> caches;
 
+	/// Items (RAM disks and caches) with this result.
 	std::size_t count(std::string_view result) const;
 	Json to_json() const;
+	/// The report as text (`storctl restore`): one line per item.
+	std::string to_text() const;
 };
 
-/// Bring the kernel to @state as far as possible without destroying
-/// anything.  Never fails as a whole; every entry gets a result.
+/// Bring the kernel to @state's RAM disks as far as possible without
+/// destroying anything.  Never fails as a whole; every entry gets a result.
 RestoreReport restore_ramdisks(const RamdiskManager &manager, const State &state);
+
+/// Then its caches (same rules), adding them to @report, whose RAM disk
+/// items tell which RAM disks were recreated.
+void restore_caches(CacheManager &caches, const State &state, RestoreReport &report);
 
 } // namespace storctl::daemon

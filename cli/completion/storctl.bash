@@ -6,7 +6,8 @@
 
 _storctl_opts() { # the options of one command path ("" is the top level)
 	case $1 in
-	"") echo "--help --version --json" ;;
+	"") echo "--help --version --json --url" ;;
+	restore) echo "--state-file" ;;
 	"ramdisk create") echo "--logical-block-size --numa --prealloc --read-only --overcommit --index" ;;
 	"cache create")
 		echo "--cache --origin --mode --name --block-size --policy --tunable --high-watermark" \
@@ -20,7 +21,7 @@ _storctl_opts() { # the options of one command path ("" is the top level)
 
 _storctl_subs() { # the subcommands of one command path
 	case $1 in
-	"") echo "ramdisk cache nvmet" ;;
+	"") echo "ramdisk cache nvmet restore" ;;
 	ramdisk) echo "create list info resize remove" ;;
 	cache) echo "create list stats remove" ;;
 	nvmet) echo "port export unexport list" ;;
@@ -35,6 +36,8 @@ _storctl_values() { # completions for the value of option $1 (none: return 1)
 	--policy) echo "s3fifo 2q clock lru fifo" ;;
 	--transport) echo "tcp rdma loop" ;;
 	--cache | --origin) compgen -G '/dev/*' | while read -r d; do [ -b "$d" ] && echo "$d"; done ;;
+	--state-file) compgen -f -- "${COMP_WORDS[COMP_CWORD]}" ;;
+	--url) echo "http://127.0.0.1:9118" ;;
 	--interface) ls /sys/class/net 2>/dev/null ;;
 	--numa | --index | --name | --block-size | --tunable | --high-watermark | --low-watermark | \
 		--writeback-jobs | --autocommit-blocks | --autocommit-time | --timeout | --address | \

@@ -907,6 +907,18 @@ Result<CacheStats> CacheManager::stats(std::string_view name)
 	return st;
 }
 
+Result<void> CacheManager::clear_stats(std::string_view name)
+{
+	auto r = lookup(name);
+	if (!r)
+		return std::move(r).error();
+	auto m = dm_->message(r->first.name, "clear_stats");
+	if (!m)
+		return with_message(m.error(), "cannot clear the statistics of " + r->first.name + ": " +
+				    m.error().message);
+	return ok();
+}
+
 Result<WritecacheStatus> CacheManager::writecache_status(const std::string &name)
 {
 	auto status = dm_->status(name);

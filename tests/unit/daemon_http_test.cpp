@@ -23,6 +23,7 @@
 #include <storctl/version.hpp>
 
 #include "app.hpp"
+#include "daemon_fake_cache.hpp"
 #include "fake_srd.hpp"
 #include "server.hpp"
 #include "test_util.hpp"
@@ -30,6 +31,7 @@
 using namespace storctl;
 using namespace storctl::daemon;
 using storctl::test::fake_srd;
+using storctl::test::FakeKernel;
 using storctl::test::TempDir;
 namespace fs = std::filesystem;
 
@@ -151,6 +153,9 @@ protected:
 	std::unique_ptr<App> app;
 	std::unique_ptr<Server> server;
 	std::uint16_t port = 0;
+	/// Device-mapper and block devices for caches: /dev/srd0 (32 MiB)
+	/// and /dev/srd1 (16 MiB) exist as block devices.
+	std::shared_ptr<FakeKernel> kernel = std::make_shared<FakeKernel>();
 
 	void SetUp() override
 	{
@@ -164,6 +169,8 @@ protected:
 		tmp.write("sys/block/sda/removable", "0\n");
 		tmp.write("sys/block/sda/device/vendor", "ATA     \n");
 		tmp.write("sys/block/sda/device/model", "DISK\n");
+		kernel->add_device("/dev/srd0", DevNo{252, 0}, 32 * MiB);
+		kernel->add_device("/dev/srd1", DevNo{252, 1}, 16 * MiB);
 	}
 
 	void TearDown() override
@@ -180,6 +187,7 @@ protected:
 		ao.sysfs_root = sysfs;
 		ao.proc_root = proc;
 		ao.state_file = state_file;
+		ao.make_cache_manager = [k = kernel] { return storctl::test::fake_cache_manager(k); };
 		app = std::make_unique<App>(ao);
 		app->restore();
 		opts.listen = {*parse_listen_address("127.0.0.1:0")};
@@ -245,7 +253,7 @@ TEST_F(DaemonHttp, RamdiskLifecycle)
 	EXPECT_EQ(made.json(), Json::parse(R"({"alloc_failures":0,"index":0,"logical_block_size":512,
 		"name":"srd0","numa_node":null,"open_count":0,"overcommit":false,"path":"/dev/srd0",
 		"prealloc":false,"read_only":false,"size_bytes":67108864,"used_bytes":0})"));
-	EXPECT_EQ(saved_state(), Json::parse(R"({"version":1,"ramdisks":[{"index":0,"size_bytes":67108864,
+	EXPECT_EQ(saved_state(), Json::parse(R"({"version":1,"caches":[],"ramdisks":[{"index":0,"size_bytes":67108864,
 		"logical_block_size":512,"numa_node":null,"prealloc":false,"read_only":false,"overcommit":false}]})"));
 
 	auto full = http("POST", "/v1/ramdisks", R"({"size":8388608,"logical_block_size":4096,"prealloc":true,
@@ -488,6 +496,283 @@ TEST_F(DaemonHttp, RapidDiskCompatibleRoutes)
 		EXPECT_EQ(r.json()["error"]["code"], c.code) << c.path;
 	}
 	expect_error(http("GET", "/v1/createRapidDisk/64"), 405, "method_not_allowed", "GET create");
+}
+
+// --- caches ---------------------------------------------------------------
+
+constexpr const char *kWtBody = R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wt"})";
+
+TEST_F(DaemonHttp, CacheLifecycle)
+{
+	start();
+	EXPECT_EQ(http("GET", "/v1/caches").body, "[]\n");
+
+	auto made = http("POST", "/v1/caches", kWtBody);
+	ASSERT_EQ(made.status, 201) << made.raw;
+	EXPECT_EQ(made.header("location"), "/v1/caches/sc_srd0");
+	EXPECT_EQ(made.json(), Json::parse(R"({"name":"sc_srd0","path":"/dev/mapper/sc_srd0",
+		"target":"stor-cache","mode":"wt","cache":"/dev/srd1","origin":"/dev/srd0",
+		"cache_devno":"252:1","origin_devno":"252:0","block_size":65536,"size_bytes":33554432,
+		"policy":"s3fifo","options":{},"open_count":0})"));
+	EXPECT_EQ(http("GET", "/v1/status").json()["managed"], Json::parse(R"({"ramdisks":0,"caches":1})"));
+	EXPECT_EQ(saved_state()["caches"], Json::parse(R"([{"name":"sc_srd0","mode":"wt",
+		"cache":"/dev/srd1","origin":"/dev/srd0","block_size":65536,"policy":null,
+		"tunables":{},"wb":{}}])"));
+
+	auto list = http("GET", "/v1/caches");
+	ASSERT_EQ(list.status, 200);
+	EXPECT_EQ(list.json(), Json::array({made.json()}));
+	auto one = http("GET", "/v1/caches/sc_srd0");
+	ASSERT_EQ(one.status, 200);
+	EXPECT_EQ(one.json(), made.json());
+
+	kernel->dm.at("sc_srd0").counters = {5, 7, 1, 2, 7, 0, 1, 0, 0, 7, 256, 0, 0, 0};
+	auto st = http("GET", "/v1/caches/sc_srd0/stats");
+	ASSERT_EQ(st.status, 200) << st.raw;
+	EXPECT_EQ(st.json()["read_hits"], 5);
+	EXPECT_EQ(st.json()["read_misses"], 7);
+	EXPECT_EQ(st.json()["cached_blocks"], 7);
+	EXPECT_DOUBLE_EQ(st.json()["read_hit_ratio"].get<double>(), 5.0 / 12);
+
+	auto cleared = http("POST", "/v1/caches/sc_srd0/actions/clear-stats");
+	ASSERT_EQ(cleared.status, 200) << cleared.raw;
+	EXPECT_EQ(cleared.json()["read_hits"], 0);
+	EXPECT_EQ(cleared.json()["read_misses"], 0);
+	EXPECT_EQ(cleared.json()["cached_blocks"], 7);  // not a statistic
+	EXPECT_EQ(kernel->calls.back(), "message sc_srd0 clear_stats");
+
+	auto del = http("DELETE", "/v1/caches/sc_srd0");
+	ASSERT_EQ(del.status, 200) << del.raw;
+	EXPECT_EQ(del.json(), Json::parse(R"({"removed":"sc_srd0","written_back_blocks":0,"deferred":false})"));
+	EXPECT_TRUE(kernel->dm.empty());
+	EXPECT_EQ(saved_state()["caches"], Json::array());
+	expect_error(http("DELETE", "/v1/caches/sc_srd0"), 404, "not_found", "second DELETE");
+}
+
+TEST_F(DaemonHttp, CacheCreateOptionsReachTheTable)
+{
+	start();
+	auto wb = http("POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wb",
+		"name":"fast","block_size":"4K","high_watermark":60,"low_watermark":20})");
+	ASSERT_EQ(wb.status, 201) << wb.raw;
+	EXPECT_EQ(kernel->dm.at("fast").live.at(0).params,
+		  "s 252:0 252:1 4096 4 high_watermark 60 low_watermark 20");
+	EXPECT_EQ(kernel->wiped, std::vector<std::string>{"/dev/srd1 4096"});
+	EXPECT_EQ(saved_state()["caches"][0]["wb"], Json::parse(R"({"high_watermark":60,"low_watermark":20})"));
+	auto st = http("GET", "/v1/caches/fast/stats");
+	ASSERT_EQ(st.status, 200);
+	EXPECT_EQ(st.json()["total_blocks"], 4096);
+	EXPECT_EQ(st.json()["reads"], 10);
+	auto del = http("DELETE", "/v1/caches/fast", R"({"force":false,"timeout_seconds":5})");
+	ASSERT_EQ(del.status, 200) << del.raw;
+
+	auto wt = http("POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wa",
+		"policy":"lru","tunables":{"small_pct":10},"block_size":131072})");
+	ASSERT_EQ(wt.status, 201) << wt.raw;
+	EXPECT_EQ(kernel->dm.at("sc_srd0").live.at(0).params,
+		  "252:0 252:1 256 wa 4 policy lru small_pct 10");
+	EXPECT_EQ(saved_state()["caches"][0]["tunables"], Json::parse(R"({"small_pct":10})"));
+	EXPECT_EQ(saved_state()["caches"][0]["policy"], "lru");
+}
+
+TEST_F(DaemonHttp, CacheFailuresHaveTheirCodes)
+{
+	start();
+	ASSERT_EQ(http("POST", "/v1/caches", kWtBody).status, 201);
+	const Json state_before = saved_state();
+	const auto calls_before = kernel->calls.size();
+	struct Case {
+		const char *method, *path, *body;
+		int status;
+		const char *code;
+	} cases[] = {
+		{"GET", "/v1/caches/nope", "", 404, "not_found"},
+		{"GET", "/v1/caches/nope/stats", "", 404, "not_found"},
+		{"POST", "/v1/caches/nope/actions/clear-stats", "", 404, "not_found"},
+		{"DELETE", "/v1/caches/nope", "", 404, "not_found"},
+		{"GET", "/v1/caches/-bad", "", 422, "invalid_argument"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wx"})", 422, "invalid_argument"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0"})", 422, "invalid_argument"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wt","x":1})", 422, "invalid_argument"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wt","high_watermark":5})", 422, "invalid_argument"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wb","policy":"lru"})", 422, "invalid_argument"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wt","block_size":"3K"})", 422, "invalid_argument"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wt","policy":"mru"})", 422, "invalid_argument"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wt","tunables":{"policy":1}})", 422, "invalid_argument"},
+		{"POST", "/v1/caches", R"({"cache":1,"origin":"/dev/srd0","mode":"wt"})", 400, "bad_request"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wt","tunables":[1]})", 400, "bad_request"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wb","low_watermark":"1"})", 400, "bad_request"},
+		{"POST", "/v1/caches", "{", 400, "bad_request"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wa","name":"x"})", 409, "busy"},
+		{"POST", "/v1/caches", R"({"cache":"/dev/nope","origin":"/dev/nope2","mode":"wa"})", 404, "not_found"},
+		{"DELETE", "/v1/caches/sc_srd0", R"({"force":"yes"})", 400, "bad_request"},
+		{"DELETE", "/v1/caches/sc_srd0", R"({"timeout_seconds":0})", 422, "invalid_argument"},
+		{"DELETE", "/v1/caches/sc_srd0", R"({"colour":0})", 422, "invalid_argument"},
+		{"POST", "/v1/caches/sc_srd0/actions/clear-stats", R"({"x":1})", 422, "invalid_argument"},
+		{"PUT", "/v1/caches/sc_srd0", "", 405, "method_not_allowed"},
+	};
+	for (const Case &c : cases)
+		expect_error(http(c.method, c.path, c.body), c.status, c.code,
+			     std::string(c.method) + " " + c.path + " " + c.body);
+	kernel->dm.at("sc_srd0").info.open_count = 1;
+	expect_error(http("DELETE", "/v1/caches/sc_srd0"), 409, "busy", "DELETE while open");
+	kernel->dm.at("sc_srd0").info.open_count = 0;
+	// Nothing changed: no device made or removed, state as before.
+	for (std::size_t i = calls_before; i < kernel->calls.size(); i++)
+		EXPECT_TRUE(kernel->calls[i].rfind("create", 0) != 0 && kernel->calls[i].rfind("load", 0) != 0)
+			<< kernel->calls[i];
+	EXPECT_EQ(kernel->dm.size(), 1u);
+	EXPECT_EQ(saved_state(), state_before);
+}
+
+TEST_F(DaemonHttp, CacheNotRecordedIsNotMade)
+{
+	start();
+	// A file where the state directory should be (works as root too).
+	tmp.write("state", "not a directory");
+	expect_error(http("POST", "/v1/caches", kWtBody), 500, "io_error", "state not writable");
+	EXPECT_TRUE(kernel->dm.empty()) << "the cache was left behind";
+	EXPECT_EQ(kernel->removals(), std::vector<std::string>{"remove sc_srd0"});
+}
+
+TEST_F(DaemonHttp, CacheRestoreAtStart)
+{
+	// sc_a exists (adopted), sc_b is missing (recreated cold), sc_wb is a
+	// missing write-back cache whose cache device was not recreated by
+	// this restore (not recreated: it may hold unwritten data).
+	kernel->add_device("/dev/srd2", DevNo{252, 2}, 32 * MiB);
+	kernel->add_device("/dev/srd3", DevNo{252, 3}, 16 * MiB);
+	kernel->add_device("/dev/srd4", DevNo{252, 4}, 32 * MiB);
+	kernel->add_device("/dev/srd5", DevNo{252, 5}, 16 * MiB);
+	{
+		auto mgr = storctl::test::fake_cache_manager(kernel);
+		CacheCreateOptions o;
+		o.cache = "/dev/srd1";
+		o.origin = "/dev/srd0";
+		o.name = "sc_a";
+		ASSERT_TRUE(mgr->create(o));
+	}
+	tmp.write("state/state.json", R"({"version":1,"ramdisks":[],"caches":[
+		{"name":"sc_a","mode":"wa","cache":"/dev/srd1","origin":"/dev/srd0","block_size":65536},
+		{"name":"sc_b","mode":"wt","cache":"/dev/srd3","origin":"/dev/srd2","block_size":65536,
+		 "policy":"lru"},
+		{"name":"sc_wb","mode":"wb","cache":"/dev/srd5","origin":"/dev/srd4","block_size":4096},
+		{"name":"bad","mode":"wz","cache":"/dev/srd5","origin":"/dev/srd4"}]})");
+	start();
+	Json rep = http("GET", "/v1/status").json()["restore_report"];
+	EXPECT_EQ(rep["summary"], Json::parse(R"({"adopted":1,"recreated":1,"failed":1})")) << rep.dump();
+	ASSERT_EQ(rep["caches"].size(), 3u);
+	EXPECT_EQ(rep["caches"][0]["result"], "adopted");
+	EXPECT_NE(rep["caches"][0]["message"].get<std::string>().find("mode wt (saved: wa)"), std::string::npos)
+		<< rep["caches"][0];
+	EXPECT_EQ(rep["caches"][1]["result"], "recreated");
+	EXPECT_EQ(rep["caches"][2]["result"], "failed");
+	EXPECT_NE(rep["caches"][2]["message"].get<std::string>().find("may hold written data"), std::string::npos);
+	ASSERT_EQ(rep["problems"].size(), 1u);
+	EXPECT_NE(rep["problems"][0].get<std::string>().find("caches[3]"), std::string::npos);
+	EXPECT_EQ(kernel->dm.at("sc_b").live.at(0).params, "252:2 252:3 128 wt 2 policy lru");
+	EXPECT_EQ(kernel->dm.count("sc_wb"), 0u);
+	EXPECT_TRUE(kernel->wiped.empty());
+	EXPECT_TRUE(kernel->removals().empty()) << "a restore removed something";
+
+	// The unrestorable write-back cache can be dropped from the state.
+	auto del = http("DELETE", "/v1/caches/sc_wb");
+	ASSERT_EQ(del.status, 200) << del.raw;
+	EXPECT_TRUE(del.json().contains("note"));
+	Json caches = saved_state()["caches"];
+	ASSERT_EQ(caches.size(), 2u);
+	EXPECT_EQ(caches[0]["name"], "sc_a");
+	EXPECT_EQ(caches[1]["name"], "sc_b");
+}
+
+TEST_F(DaemonHttp, WriteBackCacheRecreatedOverARecreatedRamDisk)
+{
+	// srd1 (the wb cache device) is in the state but gone: it is recreated
+	// empty, and then the wb cache over it.
+	tmp.write("state/state.json", R"({"version":1,"ramdisks":[{"index":1,"size_bytes":16777216}],
+		"caches":[{"name":"w","mode":"wb","cache":"/dev/srd1","origin":"/dev/srd0","block_size":4096}]})");
+	start();
+	Json rep = http("GET", "/v1/status").json()["restore_report"];
+	EXPECT_EQ(rep["summary"], Json::parse(R"({"adopted":0,"recreated":2,"failed":0})")) << rep.dump();
+	EXPECT_NE(rep["caches"][0]["message"].get<std::string>().find("write-back blocks"), std::string::npos);
+	EXPECT_EQ(kernel->wiped, std::vector<std::string>{"/dev/srd1 4096"});
+}
+
+TEST_F(DaemonHttp, RapidDiskCacheRoutes)
+{
+	start();
+	auto made = http("POST", "/v1/createRapidDiskCache/srd1/srd0/write-through");
+	ASSERT_EQ(made.status, 200) << made.raw;
+	EXPECT_EQ(made.json(), Json::parse(R"({"status":"Success","device":"sc_srd0"})"));
+	EXPECT_EQ(saved_state()["caches"][0]["cache"], "/dev/srd1");
+
+	auto vols = http("GET", "/v1/listRapidDiskVolumes");
+	ASSERT_EQ(vols.status, 200);
+	EXPECT_EQ(vols.json()["volumes"][1], Json::parse(R"({"rapiddisk_cache":[{"device":"sc_srd0",
+		"cache":"srd1","source":"srd0","mode":"write-through"}]})"));
+
+	kernel->dm.at("sc_srd0").counters = {5, 7, 1, 2, 7, 3, 1, 0, 0, 7, 256, 0, 0, 0};
+	auto st = http("GET", "/v1/showRapidDiskCacheStats/sc_srd0");
+	ASSERT_EQ(st.status, 200);
+	EXPECT_EQ(st.json(), Json::parse(R"({"statistics":[{"cache_stats":[{"device":"sc_srd0",
+		"reads":12,"writes":3,"cache_hits":5,"replacement":3,"write_replacement":1,
+		"read_invalidates":0,"write_invalidates":1,"uncached_reads":7,"uncached_writes":2,
+		"disk_reads":7,"disk_writes":3,"cache_reads":5,"cache_writes":8}]}]})"));
+
+	auto removed = http("POST", "/v1/removeRapidDiskCache/sc_srd0");
+	ASSERT_EQ(removed.status, 200) << removed.raw;
+	EXPECT_EQ(removed.json(), Json::parse(R"({"status":"Success"})"));
+	EXPECT_TRUE(kernel->dm.empty());
+
+	auto wb = http("POST", "/v1/createRapidDiskCache/srd1/srd0/write-back");
+	ASSERT_EQ(wb.status, 200) << wb.raw;
+	auto wbst = http("GET", "/v1/showRapidDiskCacheStats/sc_srd0");
+	EXPECT_EQ(wbst.json(), Json::parse(R"({"statistics":[{"writeback_stats":[{"device":"sc_srd0",
+		"errors":0,"num_blocks":4096,"num_free_blocks":4096,"num_wb_blocks":0}]}]})"));
+
+	struct Case {
+		const char *method, *path;
+		int status;
+		const char *code;
+	} cases[] = {
+		{"POST", "/v1/createRapidDiskCache/srd1/srd0/write-sideways", 422, "invalid_argument"},
+		{"POST", "/v1/createRapidDiskCache/sdb/srd0/write-through", 422, "invalid_argument"},
+		{"POST", "/v1/createRapidDiskCache/srd1/-x/write-through", 422, "invalid_argument"},
+		{"POST", "/v1/createRapidDiskCache/srd1/srd0/write-through", 409, "busy"},
+		{"POST", "/v1/createRapidDiskCache/srd7/sdz/write-through", 404, "not_found"},
+		{"POST", "/v1/removeRapidDiskCache/nope", 404, "not_found"},
+		{"GET", "/v1/showRapidDiskCacheStats/nope", 404, "not_found"},
+	};
+	for (const Case &c : cases) {
+		auto r = http(c.method, c.path);
+		EXPECT_EQ(r.status, c.status) << c.path << ": " << r.body;
+		EXPECT_EQ(r.json()["status"], "Failed") << c.path;
+		EXPECT_EQ(r.json()["error"]["code"], c.code) << c.path;
+	}
+}
+
+TEST_F(DaemonHttp, CacheMetrics)
+{
+	start();
+	ASSERT_EQ(http("POST", "/v1/caches", kWtBody).status, 201);
+	kernel->dm.at("sc_srd0").counters = {5, 7, 1, 2, 7, 3, 1, 0, 0, 7, 256, 0, 0, 0};
+	std::string m = http("GET", "/metrics").body;
+	for (const char *line : {
+		     "storctl_cache_info{name=\"sc_srd0\",mode=\"wt\",target=\"stor-cache\","
+		     "cache=\"/dev/srd1\",origin=\"/dev/srd0\"} 1\n",
+		     "storctl_cache_size_bytes{name=\"sc_srd0\"} 33554432\n",
+		     "# TYPE storctl_stor_cache_read_hits_total counter\n",
+		     "storctl_stor_cache_read_hits_total{name=\"sc_srd0\"} 5\n",
+		     "storctl_stor_cache_read_misses_total{name=\"sc_srd0\"} 7\n",
+		     "# TYPE storctl_stor_cache_cached_blocks gauge\n",
+		     "storctl_stor_cache_cached_blocks{name=\"sc_srd0\"} 7\n",
+		     "storctl_stor_cache_total_blocks{name=\"sc_srd0\"} 256\n",
+		     "storctl_stor_cache_fills_in_flight{name=\"sc_srd0\"} 0\n",
+		     "# TYPE storctl_writecache_reads_total counter\n",
+	     })
+		EXPECT_NE(m.find(line), std::string::npos) << line << "\n" << m;
+	for (std::string_view c : kStorCacheCounters)
+		EXPECT_NE(m.find("storctl_stor_cache_" + std::string(c)), std::string::npos) << c;
 }
 
 TEST_F(DaemonHttp, TokenRequiredWhenConfigured)

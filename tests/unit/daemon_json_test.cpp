@@ -188,3 +188,152 @@ TEST(DaemonJsonOutput, RamdiskObjectIsTheCliContract)
 	EXPECT_EQ(ramdisk_list_json({a, b}), cli::to_json(std::vector<RamdiskInfo>{a, b}));
 	EXPECT_EQ(ramdisk_list_json({}).dump(), "[]");
 }
+
+// --- caches -------------------------------------------------------------------
+
+namespace storctl::cli {
+// cli/cache.cpp: the CLI's cache renderers (the contract).
+Json cache_to_json(const CacheInfo &c);
+Json caches_to_json(const std::vector<CacheInfo> &caches);
+Json cache_stats_to_json(const CacheStats &s);
+Json cache_removal_to_json(const CacheRemoval &r);
+} // namespace storctl::cli
+
+namespace {
+
+CacheInfo sample_cache(CacheMode mode)
+{
+	CacheInfo c;
+	c.name = "sc_sdb";
+	c.path = "/dev/mapper/sc_sdb";
+	c.target = mode == CacheMode::wb ? "writecache" : "stor-cache";
+	c.mode = mode;
+	c.cache = "/dev/srd0";
+	c.origin = "/dev/sdb";
+	c.cache_devno = {252, 0};
+	c.origin_devno = {8, 16};
+	c.block_size = 65536;
+	c.size_bytes = 1ULL << 30;
+	if (mode != CacheMode::wb)
+		c.policy = "2q";
+	c.options = {{"small_pct", "10"}, {"nofua", ""}, {"word", "x1"}};
+	c.open_count = 2;
+	return c;
+}
+
+} // namespace
+
+TEST(DaemonJsonOutput, CacheObjectsAreTheCliContract)
+{
+	for (CacheMode m : {CacheMode::wt, CacheMode::wa, CacheMode::wb}) {
+		CacheInfo c = sample_cache(m);
+		EXPECT_EQ(cache_json(c), cli::cache_to_json(c));
+		EXPECT_EQ(cache_list_json({c, c}), cli::caches_to_json({c, c}));
+		CacheStats st;
+		st.info = c;
+		if (m == CacheMode::wb) {
+			WritecacheStatus w;
+			w.error = -5;
+			w.total_blocks = 100;
+			w.free_blocks = 40;
+			w.writeback_blocks = 3;
+			st.writecache = w;
+			EXPECT_EQ(cache_stats_json(st), cli::cache_stats_to_json(st));
+			w.counters = std::array<std::uint64_t, 10>{1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+			st.writecache = w;
+		} else {
+			StorCacheStatus s;
+			for (std::size_t i = 0; i < s.counters.size(); i++)
+				s.counters[i] = i * 3 + 1;
+			st.stor_cache = s;
+		}
+		EXPECT_EQ(cache_stats_json(st), cli::cache_stats_to_json(st)) << to_string(m);
+		CacheRemoval rm{"sc_sdb", m, 12, true};
+		EXPECT_EQ(cache_removal_json(rm), cli::cache_removal_to_json(rm));
+	}
+	EXPECT_EQ(cache_json(sample_cache(CacheMode::wt))["options"],
+		  Json::parse(R"({"small_pct":10,"nofua":true,"word":"x1"})"));
+	EXPECT_TRUE(cache_json(sample_cache(CacheMode::wb))["policy"].is_null());
+}
+
+TEST(DaemonJsonInput, CacheCreate)
+{
+	auto a = parse_cache_create(R"({"cache":"/dev/srd0","origin":"/dev/sdb","mode":"wt"})");
+	ASSERT_TRUE(a.ok()) << a.error().message;
+	EXPECT_EQ(a->cache, "/dev/srd0");
+	EXPECT_EQ(a->origin, "/dev/sdb");
+	EXPECT_EQ(a->mode, CacheMode::wt);
+	EXPECT_FALSE(a->name);
+	EXPECT_FALSE(a->block_size);
+
+	auto b = parse_cache_create(R"({"cache":"/dev/srd0","origin":"/dev/sdb","mode":"wa","name":"n1",
+		"block_size":"128K","policy":"clock","tunables":{"a_b":3,"c":0}})");
+	ASSERT_TRUE(b.ok()) << b.error().message;
+	EXPECT_EQ(b->name, "n1");
+	EXPECT_EQ(b->block_size, 128 * 1024u);
+	EXPECT_EQ(b->policy, "clock");
+	EXPECT_EQ(b->tunables, (std::vector<PolicyTunable>{{"a_b", 3}, {"c", 0}}));
+
+	auto c = parse_cache_create(R"({"cache":"/dev/srd0","origin":"/dev/sdb","mode":"wb","block_size":512,
+		"high_watermark":50,"low_watermark":10,"writeback_jobs":8,"autocommit_blocks":64,
+		"autocommit_time":100})");
+	ASSERT_TRUE(c.ok()) << c.error().message;
+	EXPECT_EQ(c->block_size, 512u);
+	EXPECT_EQ(c->wb.high_watermark, 50u);
+	EXPECT_EQ(c->wb.low_watermark, 10u);
+	EXPECT_EQ(c->wb.writeback_jobs, 8u);
+	EXPECT_EQ(c->wb.autocommit_blocks, 64u);
+	EXPECT_EQ(c->wb.autocommit_time, 100u);
+
+	const std::string base = R"("cache":"/dev/srd0","origin":"/dev/sdb")";
+	struct Case {
+		std::string body;
+		int status;
+		const char *substr;
+	} cases[] = {
+		{"[]", 400, "JSON object"},
+		{"{" + base + R"(,"mode":1})", 400, "'mode' must be a string"},
+		{R"({"cache":["x"],"origin":"/dev/sdb","mode":"wt"})", 400, "'cache' must be a string"},
+		{"{" + base + R"(,"mode":"wt","block_size":true})", 400, "block_size"},
+		{"{" + base + R"(,"mode":"wt","tunables":{"a":"1"}})", 400, "tunables.a"},
+		{"{" + base + R"(,"mode":"wt","tunables":{"a":1.5}})", 400, "tunables.a"},
+		{"{" + base + R"(,"mode":"wb","writeback_jobs":-1})", 422, "writeback_jobs"},
+		{"{" + base + R"(,"mode":"wb","autocommit_time":"5"})", 400, "autocommit_time"},
+		{"{" + base + R"(,"mode":"wt","name":5})", 400, "'name' must be a string"},
+		{"{" + base + R"(})", 422, "missing required key 'mode'"},
+		{R"({"cache":"/dev/srd0","mode":"wt"})", 422, "missing required key 'origin'"},
+		{"{" + base + R"(,"mode":"write-through"})", 422, "write-through"},
+		{"{" + base + R"(,"mode":"wt","extra":1})", 422, "unknown key 'extra'"},
+		{"{" + base + R"(,"mode":"wt","block_size":"1M1"})", 422, ""},
+		{"{" + base + R"(,"mode":"wt","block_size":"2M"})", 422, ""},
+		{"{" + base + R"(,"mode":"wb","block_size":"8K"})", 422, ""},
+		{"{" + base + R"(,"mode":"wt","policy":"mru"})", 422, "mru"},
+		{"{" + base + R"(,"mode":"wb","policy":"lru"})", 422, "wt and wa"},
+		{"{" + base + R"(,"mode":"wt","low_watermark":5})", 422, "wb caches only"},
+		{"{" + base + R"(,"mode":"wb","high_watermark":101})", 422, ""},
+		{"{" + base + R"(,"mode":"wb","high_watermark":10,"low_watermark":20})", 422, ""},
+		{"{" + base + R"(,"mode":"wt","tunables":{"Bad":1}})", 422, ""},
+		{"{" + base + R"(,"mode":"wt","name":"a/b"})", 422, ""},
+		{R"({"cache":"","origin":"/dev/sdb","mode":"wt"})", 422, "cache"},
+	};
+	for (const Case &k : cases)
+		expect_error(parse_cache_create(k.body), k.status, k.substr, k.body);
+}
+
+TEST(DaemonJsonInput, CacheRemove)
+{
+	auto none = parse_cache_remove("");
+	ASSERT_TRUE(none.ok());
+	EXPECT_FALSE(none->force);
+	EXPECT_EQ(none->flush_timeout, kDefaultFlushTimeout);
+	auto all = parse_cache_remove(R"({"force":true,"timeout_seconds":5})");
+	ASSERT_TRUE(all.ok()) << all.error().message;
+	EXPECT_TRUE(all->force);
+	EXPECT_EQ(all->flush_timeout, std::chrono::milliseconds(5000));
+	expect_error(parse_cache_remove(R"({"force":1})"), 400, "force", "force 1");
+	expect_error(parse_cache_remove(R"({"timeout_seconds":"5"})"), 400, "timeout_seconds", "string");
+	expect_error(parse_cache_remove(R"({"timeout_seconds":0})"), 422, "timeout_seconds", "0");
+	expect_error(parse_cache_remove(R"({"timeout_seconds":86401})"), 422, "timeout_seconds", "86401");
+	expect_error(parse_cache_remove(R"({"now":true})"), 422, "unknown key", "now");
+	expect_error(parse_cache_remove("x"), 400, "JSON", "x");
+}

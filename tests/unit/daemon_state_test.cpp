@@ -287,3 +287,106 @@ TEST_F(DaemonRestore, WithoutTheModuleEverythingFailsAndNothingBreaks)
 		EXPECT_NE(i.message.find("module not loaded"), std::string::npos) << i.message;
 	}
 }
+
+// --- caches in the state ------------------------------------------------------
+
+TEST(DaemonState, CachesRoundTripSortedByName)
+{
+	State s;
+	CacheSpec wb;
+	wb.name = "zz";
+	wb.mode = CacheMode::wb;
+	wb.cache = "/dev/srd1";
+	wb.origin = "/dev/sdb";
+	wb.block_size = 4096;
+	wb.wb.high_watermark = 60;
+	wb.wb.autocommit_time = 1000;
+	CacheSpec wt;
+	wt.name = "aa";
+	wt.cache = "/dev/srd2";
+	wt.origin = "/dev/sdc";
+	wt.block_size = 65536;
+	wt.policy = "2q";
+	wt.tunables = {{"small_pct", 10}};
+	s.put_cache(wb);
+	s.put_cache(wt);
+	ASSERT_EQ(s.caches.size(), 2u);
+	EXPECT_EQ(s.caches[0].name, "aa");
+	Json j = s.to_json();
+	EXPECT_EQ(j["caches"][1], Json::parse(R"({"name":"zz","mode":"wb","cache":"/dev/srd1",
+		"origin":"/dev/sdb","block_size":4096,"policy":null,"tunables":{},
+		"wb":{"high_watermark":60,"autocommit_time":1000}})"));
+	std::vector<std::string> problems;
+	auto back = State::from_json(Json::parse(j.dump()), problems);
+	ASSERT_TRUE(back) << back.error().message;
+	EXPECT_TRUE(problems.empty());
+	EXPECT_EQ(*back, s);
+	EXPECT_TRUE(s.erase_cache("aa"));
+	EXPECT_FALSE(s.erase_cache("aa"));
+	EXPECT_EQ(s.find_cache("aa"), nullptr);
+	EXPECT_NE(s.find_cache("zz"), nullptr);
+	// A file written before caches existed still loads.
+	auto old = State::from_json(Json::parse(R"({"version":1,"ramdisks":[]})"), problems);
+	ASSERT_TRUE(old);
+	EXPECT_TRUE(old->caches.empty());
+}
+
+TEST(DaemonState, InvalidCacheEntriesAreSkipped)
+{
+	std::vector<std::string> problems;
+	auto st = State::from_json(Json::parse(R"({"version":1,"caches":[
+		{"name":"ok","mode":"wt","cache":"/dev/a","origin":"/dev/b"},
+		{"name":"ok","mode":"wa","cache":"/dev/a","origin":"/dev/b"},
+		{"name":"m","mode":"wz","cache":"/dev/a","origin":"/dev/b"},
+		{"name":"-n","mode":"wt","cache":"/dev/a","origin":"/dev/b"},
+		{"name":"p","mode":"wb","cache":"/dev/a","origin":"/dev/b","policy":"lru"},
+		{"name":"h","mode":"wb","cache":"/dev/a","origin":"/dev/b","wb":{"high_watermark":500}},
+		{"name":"b","mode":"wt","cache":"/dev/a","origin":"/dev/b","block_size":3000},
+		{"name":"t","mode":"wt","cache":"/dev/a","origin":"/dev/b","tunables":{"x":-1}},
+		{"name":"c","mode":"wt","cache":7,"origin":"/dev/b"},
+		7]})"), problems);
+	ASSERT_TRUE(st);
+	ASSERT_EQ(st->caches.size(), 1u);
+	EXPECT_EQ(st->caches[0].mode, CacheMode::wt);
+	ASSERT_EQ(problems.size(), 9u);
+	for (std::size_t i = 0; i < problems.size(); i++)
+		EXPECT_NE(problems[i].find("caches[" + std::to_string(i + 1) + "]"), std::string::npos)
+			<< problems[i];
+	auto notarray = State::from_json(Json::parse(R"({"version":1,"caches":{}})"), problems);
+	EXPECT_FALSE(notarray);
+}
+
+TEST(DaemonState, LoadWithoutRepairChangesNothing)
+{
+	TempDir tmp;
+	StateStore store(tmp.str() + "/state.json");
+	tmp.write("state.json", "{garbage");
+	tmp.write("state.json.tmp.abcdef", "{}");
+	auto r = store.load(false);
+	EXPECT_TRUE(r.existed);
+	ASSERT_EQ(r.problems.size(), 1u);
+	EXPECT_NE(r.problems[0].find("nothing restored"), std::string::npos) << r.problems[0];
+	auto names = dir_names(tmp.path());
+	EXPECT_EQ(names, (std::vector<std::string>{"state.json", "state.json.tmp.abcdef"}));
+	EXPECT_EQ(slurp(tmp.path() / "state.json"), "{garbage");
+}
+
+TEST(DaemonState, ReportCountsCachesAndPrintsText)
+{
+	RestoreReport r;
+	r.state_file = "/x/state.json";
+	r.state_file_existed = true;
+	r.ramdisks.push_back({"srd0", 0, "recreated", "recreated empty"});
+	r.caches.push_back({"sc_srd0", 0, "failed", "cannot recreate"});
+	EXPECT_EQ(r.count("recreated"), 1u);
+	EXPECT_EQ(r.count("failed"), 1u);
+	Json j = r.to_json();
+	EXPECT_EQ(j["caches"], Json::parse(R"([{"name":"sc_srd0","result":"failed","message":"cannot recreate"}])"));
+	EXPECT_EQ(j["summary"], Json::parse(R"({"adopted":0,"recreated":1,"failed":1})"));
+	EXPECT_EQ(r.to_text(), "state file: /x/state.json\n"
+			       "ramdisk srd0: recreated: recreated empty\n"
+			       "cache sc_srd0: failed: cannot recreate\n"
+			       "0 adopted, 1 recreated, 1 failed\n"
+			       "RAM disk contents are not persisted: a recreated RAM disk starts empty "
+			       "(and a cache recreated over it starts cold)\n");
+}

@@ -360,6 +360,10 @@ public:
 
 	Result<CacheStats> stats(std::string_view name);
 
+	/// Reset the target's statistics counters (the "clear_stats" message,
+	/// which stor-cache and dm-writecache both accept).
+	Result<void> clear_stats(std::string_view name);
+
 	/// Remove a cache.  Refused (busy) while it is open unless
 	/// opts.force.  wb: the cache is flushed first and must end up clean
 	/// (no dirty block, no error) within opts.flush_timeout; otherwise

@@ -9,75 +9,11 @@
 # surviving kill -9 plus a module unload (disks recreated empty, and the
 # restore report says so).
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/_lib.sh"
 need_cmd storctld curl
 
 MiB=$((1024 * 1024))
-PORT=9118
-URL=http://127.0.0.1:$PORT
-STATE=$_T/lib/state.json
-PIDFILE=$_T/storctld.pid
 KO=$STORCTL_BUILD/modules/$KVER/ramdisk/stor_ramdisk.ko
-CURL_EXTRA=()
-
-# Stop any daemon we started, whatever happens.
-# shellcheck disable=SC2016 # expanded when the hook runs
-on_exit 'for p in "$_T"/*.pid; do [ -s "$p" ] && kill -9 "$(<"$p")"; done'
-
-# start_daemon: storctld on $PORT with $STATE; returns once it is serving
-# (storctld detaches only when ready).
-start_daemon() {
-	run_ok storctld --listen "127.0.0.1:$PORT" --state-file "$STATE" --pid-file "$PIDFILE"
-	DPID=$(<"$PIDFILE")
-	kill -0 "$DPID" || fail "storctld (pid $DPID) is not running after start"
-}
-
-# wait_gone PID: until the process has exited.
-wait_gone() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	fail "process $1 still running"
-}
-
-stop_daemon() {
-	kill -TERM "$DPID"
-	wait_gone "$DPID"
-	[ ! -e "$PIDFILE" ] || fail "pid file left after SIGTERM"
-}
-
-# api METHOD PATH [JSON]: one request; sets CODE, BODY, HDRS.
-api() {
-	local method=$1 path=$2 data=${3-}
-	local args=(-s --path-as-is -X "$method" -o "$_T/body" -D "$_T/hdrs" -w '%{http_code}')
-	if [ -n "$data" ]; then
-		args+=(-H 'Content-Type: application/json' --data-binary "$data")
-	fi
-	CODE=$(curl "${args[@]}" "${CURL_EXTRA[@]}" "$URL$path") || CODE=000
-	BODY=$(<"$_T/body")
-	HDRS=$(<"$_T/hdrs")
-}
-
-# want CODE METHOD PATH [JSON]
-want() {
-	local code=$1
-	shift
-	api "$@"
-	[ "$CODE" == "$code" ] || fail "$1 $2${3:+ $3}: HTTP $CODE, expected $code: $BODY"
-}
-
-# want_error CODE ERROR_CODE METHOD PATH [JSON]: also the error object.
-want_error() {
-	local code=$1 ecode=$2
-	shift 2
-	want "$code" "$@"
-	[[ "$BODY" =~ \{\"error\":\{\"code\":\"([a-z_]+)\",\"message\":\"[^\"]+ ]] ||
-		fail "$1 $2: not an error object: $BODY"
-	assert_eq "${BASH_REMATCH[1]}" "$ecode" "error code of $1 $2"
-}
-
-jqc() { jq -cS "$@" <<<"$BODY"; }
 
 # ---------------------------------------------------------------------------
 note "start-up refusals"

@@ -1,0 +1,497 @@
+// SPDX-License-Identifier: MIT
+#include "remote.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include <curl/curl.h>
+
+#include "exit_codes.hpp"
+
+namespace storctl::cli {
+
+namespace {
+
+std::string env(const char *name)
+{
+	const char *v = std::getenv(name);
+	return v ? std::string(v) : std::string();
+}
+
+Error bad_answer(const std::string &why)
+{
+	return make_error(Errc::internal, "unexpected answer from storctld: " + why);
+}
+
+// Field readers for the daemon's objects.
+struct Reader {
+	const Json &j;
+	std::string missing;
+
+	const Json *field(const char *key)
+	{
+		auto it = j.find(key);
+		if (it == j.end()) {
+			if (missing.empty())
+				missing = key;
+			return nullptr;
+		}
+		return &*it;
+	}
+	template <typename T>
+	T get(const char *key, bool (Json::*is)() const noexcept)
+	{
+		const Json *v = field(key);
+		if (!v || !(v->*is)()) {
+			if (missing.empty())
+				missing = key;
+			return T{};
+		}
+		return v->get<T>();
+	}
+	std::string str(const char *key) { return get<std::string>(key, &Json::is_string); }
+	std::uint64_t u64(const char *key) { return get<std::uint64_t>(key, &Json::is_number_unsigned); }
+	std::int64_t i64(const char *key) { return get<std::int64_t>(key, &Json::is_number_integer); }
+	bool flag(const char *key) { return get<bool>(key, &Json::is_boolean); }
+};
+
+std::size_t collect(char *data, std::size_t size, std::size_t n, void *out)
+{
+	static_cast<std::string *>(out)->append(data, size * n);
+	return size * n;
+}
+
+struct CurlDeleter {
+	void operator()(CURL *c) const { curl_easy_cleanup(c); }
+	void operator()(curl_slist *l) const { curl_slist_free_all(l); }
+};
+
+void global_init()
+{
+	static std::once_flag once;
+	std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+class RemoteRamdisks final : public RamdiskService {
+public:
+	explicit RemoteRamdisks(RemoteClient c) : c_(std::move(c)) {}
+
+	Result<RamdiskInfo> create(const RamdiskCreateOptions &opts) override
+	{
+		return one(c_.call("POST", "/v1/ramdisks", ramdisk_create_body(opts)));
+	}
+	Result<std::vector<RamdiskInfo>> list() override
+	{
+		auto j = c_.call("GET", "/v1/ramdisks");
+		if (!j)
+			return std::move(j).error();
+		if (!j->is_array())
+			return bad_answer("GET /v1/ramdisks is not an array");
+		std::vector<RamdiskInfo> out;
+		for (const Json &e : *j) {
+			auto d = ramdisk_from_json(e);
+			if (!d)
+				return std::move(d).error();
+			out.push_back(std::move(*d));
+		}
+		return out;
+	}
+	Result<RamdiskInfo> info(std::string_view name) override
+	{
+		auto index = validate_ramdisk_name(name);
+		if (!index)
+			return std::move(index).error();
+		return one(c_.call("GET", "/v1/ramdisks/" + ramdisk_name(*index)));
+	}
+	Result<RamdiskInfo> resize(int index, std::uint64_t size_bytes) override
+	{
+		return one(c_.call("PATCH", "/v1/ramdisks/" + ramdisk_name(index),
+				   Json{{"size", size_bytes}}));
+	}
+	Result<void> remove(int index) override
+	{
+		auto j = c_.call("DELETE", "/v1/ramdisks/" + ramdisk_name(index));
+		if (!j)
+			return std::move(j).error();
+		return ok();
+	}
+
+private:
+	static Result<RamdiskInfo> one(Result<Json> j)
+	{
+		if (!j)
+			return std::move(j).error();
+		return ramdisk_from_json(*j);
+	}
+
+	RemoteClient c_;
+};
+
+class RemoteCaches final : public CacheService {
+public:
+	explicit RemoteCaches(RemoteClient c) : c_(std::move(c)) {}
+
+	Result<CacheInfo> create(const CacheCreateOptions &opts) override
+	{
+		auto j = c_.call("POST", "/v1/caches", cache_create_body(opts));
+		if (!j)
+			return std::move(j).error();
+		return cache_from_json(*j);
+	}
+	Result<std::vector<CacheInfo>> list() override
+	{
+		auto j = c_.call("GET", "/v1/caches");
+		if (!j)
+			return std::move(j).error();
+		if (!j->is_array())
+			return bad_answer("GET /v1/caches is not an array");
+		std::vector<CacheInfo> out;
+		for (const Json &e : *j) {
+			auto c = cache_from_json(e);
+			if (!c)
+				return std::move(c).error();
+			out.push_back(std::move(*c));
+		}
+		return out;
+	}
+	Result<CacheStats> stats(std::string_view name_in) override
+	{
+		auto name = validate_cache_name(name_in);
+		if (!name)
+			return std::move(name).error();
+		auto j = c_.call("GET", "/v1/caches/" + escape_segment(*name) + "/stats");
+		if (!j)
+			return std::move(j).error();
+		return cache_stats_from_json(*j);
+	}
+	Result<CacheRemoval> remove(std::string_view name_in, const CacheRemoveOptions &opts) override
+	{
+		auto name = validate_cache_name(name_in);
+		if (!name)
+			return std::move(name).error();
+		const std::string path = "/v1/caches/" + escape_segment(*name);
+		// The mode, for the text output ("wrote back N blocks" for wb).
+		auto info = c_.call("GET", path);
+		if (!info)
+			return std::move(info).error();
+		auto c = cache_from_json(*info);
+		if (!c)
+			return std::move(c).error();
+		auto j = c_.call("DELETE", path, cache_remove_body(opts));
+		if (!j)
+			return std::move(j).error();
+		return cache_removal_from_json(*j, c->mode);
+	}
+
+private:
+	RemoteClient c_;
+};
+
+} // namespace
+
+Result<RemoteClient> RemoteClient::from_env(std::string url)
+{
+	if (!url.starts_with("http://") && !url.starts_with("https://"))
+		return make_error(Errc::invalid_argument,
+				  "invalid --url '" + url + "': expected http://HOST:PORT or https://HOST:PORT");
+	while (url.ends_with("/") && url.size() > std::string_view("https://").size())
+		url.pop_back();
+	RemoteOptions o;
+	o.url = std::move(url);
+	o.ca_file = env(kEnvCaCert);
+	if (std::string file = env(kEnvTokenFile); !file.empty()) {
+		std::ifstream in(file);
+		if (!in)
+			return errno_error(errno, "cannot read the token file " + file +
+					   " (" + kEnvTokenFile + ")");
+		std::ostringstream ss;
+		ss << in.rdbuf();
+		std::string token = ss.str();
+		while (!token.empty() && (token.back() == '\n' || token.back() == '\r' ||
+					  token.back() == ' ' || token.back() == '\t'))
+			token.pop_back();
+		if (token.empty() || token.find_first_of(" \t\r\n") != std::string::npos)
+			return make_error(Errc::invalid_argument,
+					  "the token file " + file + " (" + kEnvTokenFile +
+					  ") must hold one token on one line");
+		o.token = std::move(token);
+	}
+	return RemoteClient(std::move(o));
+}
+
+Result<Json> RemoteClient::call(std::string_view method, const std::string &path,
+				const std::optional<Json> &body) const
+{
+	global_init();
+	std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
+	if (!curl)
+		return make_error(Errc::no_memory, "cannot set up an HTTP request (libcurl)");
+	const std::string url = options_.url + path;
+	const std::string method_s(method);
+	const std::string payload = body ? body->dump() : std::string();
+	std::string answer;
+	char errbuf[CURL_ERROR_SIZE] = "";
+
+	curl_slist *raw = nullptr;
+	auto add = [&raw](const std::string &h) {
+		curl_slist *n = curl_slist_append(raw, h.c_str());
+		if (n)
+			raw = n;
+		return n != nullptr;
+	};
+	bool headers_ok = add("Accept: application/json");
+	if (body)
+		headers_ok = headers_ok && add("Content-Type: application/json");
+	if (options_.token)
+		headers_ok = headers_ok && add("Authorization: Bearer " + *options_.token);
+	std::unique_ptr<curl_slist, CurlDeleter> headers(raw);
+	if (!headers_ok)
+		return make_error(Errc::no_memory, "cannot set up an HTTP request (libcurl)");
+
+	CURL *c = curl.get();
+	curl_easy_setopt(c, CURLOPT_URL, url.c_str());
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method_s.c_str());
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers.get());
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, &collect);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+	if (!options_.ca_file.empty())
+		curl_easy_setopt(c, CURLOPT_CAINFO, options_.ca_file.c_str());
+	if (body) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload.c_str());
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, static_cast<long>(payload.size()));
+	}
+	CURLcode rc = curl_easy_perform(c);
+	if (rc != CURLE_OK)
+		return make_error(Errc::io_error, "cannot reach storctld at " + options_.url + ": " +
+				  (*errbuf ? std::string(errbuf) : std::string(curl_easy_strerror(rc))));
+	long status = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+
+	Json j = Json::parse(answer, nullptr, false);
+	if (status >= 200 && status < 300) {
+		if (j.is_discarded())
+			return bad_answer(method_s + " " + path + " (HTTP " + std::to_string(status) +
+					  ") is not JSON");
+		return j;
+	}
+	std::string code, message;
+	if (!j.is_discarded() && j.is_object() && j.contains("error") && j["error"].is_object()) {
+		const Json &e = j["error"];
+		if (e.contains("code") && e["code"].is_string())
+			code = e["code"].get<std::string>();
+		if (e.contains("message") && e["message"].is_string())
+			message = e["message"].get<std::string>();
+	}
+	if (message.empty())
+		message = "storctld answered " + method_s + " " + path + " with HTTP " +
+			  std::to_string(status);
+	return make_error(errc_from_http(static_cast<int>(status), code), message);
+}
+
+std::string escape_segment(std::string_view segment)
+{
+	static constexpr char hex[] = "0123456789ABCDEF";
+	std::string out;
+	for (char ch : segment) {
+		auto c = static_cast<unsigned char>(ch);
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+		    c == '.' || c == '_' || c == '~' || c == '-') {
+			out += ch;
+		} else {
+			out += '%';
+			out += hex[c >> 4];
+			out += hex[c & 15];
+		}
+	}
+	return out;
+}
+
+std::unique_ptr<RamdiskService> make_remote_ramdisks(RemoteClient client)
+{
+	return std::make_unique<RemoteRamdisks>(std::move(client));
+}
+
+std::unique_ptr<CacheService> make_remote_caches(RemoteClient client)
+{
+	return std::make_unique<RemoteCaches>(std::move(client));
+}
+
+Result<RamdiskInfo> ramdisk_from_json(const Json &j)
+{
+	if (!j.is_object())
+		return bad_answer("a RAM disk is not an object");
+	Reader r{j, {}};
+	RamdiskInfo d;
+	d.name = r.str("name");
+	d.path = r.str("path");
+	d.index = static_cast<int>(r.u64("index"));
+	d.size_bytes = r.u64("size_bytes");
+	d.used_bytes = r.u64("used_bytes");
+	d.logical_block_size = static_cast<std::uint32_t>(r.u64("logical_block_size"));
+	d.alloc_failures = r.u64("alloc_failures");
+	d.open_count = static_cast<std::uint32_t>(r.u64("open_count"));
+	if (const Json *n = r.field("numa_node"); n && !n->is_null()) {
+		if (!n->is_number_integer())
+			return bad_answer("RAM disk field numa_node");
+		d.numa_node = n->get<int>();
+	}
+	d.read_only = r.flag("read_only");
+	d.prealloc = r.flag("prealloc");
+	d.overcommit = r.flag("overcommit");
+	if (!r.missing.empty())
+		return bad_answer("RAM disk field " + r.missing + " missing or of the wrong type");
+	return d;
+}
+
+Result<CacheInfo> cache_from_json(const Json &j)
+{
+	if (!j.is_object())
+		return bad_answer("a cache is not an object");
+	Reader r{j, {}};
+	CacheInfo c;
+	c.name = r.str("name");
+	c.path = r.str("path");
+	c.target = r.str("target");
+	auto mode = parse_cache_mode(r.str("mode"));
+	c.cache = r.str("cache");
+	c.origin = r.str("origin");
+	auto cdev = parse_devno(r.str("cache_devno"));
+	auto odev = parse_devno(r.str("origin_devno"));
+	c.block_size = static_cast<std::uint32_t>(r.u64("block_size"));
+	c.size_bytes = r.u64("size_bytes");
+	if (const Json *p = r.field("policy"); p && !p->is_null()) {
+		if (!p->is_string())
+			return bad_answer("cache field policy");
+		c.policy = p->get<std::string>();
+	}
+	if (const Json *o = r.field("options"); o) {
+		if (!o->is_object())
+			return bad_answer("cache field options");
+		for (const auto &item : o->items()) {
+			const Json &v = item.value();
+			std::string text = v.is_boolean() ? std::string()
+					 : v.is_string() ? v.get<std::string>() : v.dump();
+			c.options.emplace_back(item.key(), text);
+		}
+	}
+	c.open_count = static_cast<std::int32_t>(r.i64("open_count"));
+	if (!r.missing.empty())
+		return bad_answer("cache field " + r.missing + " missing or of the wrong type");
+	if (!mode || !cdev || !odev)
+		return bad_answer("cache fields mode, cache_devno or origin_devno");
+	c.mode = *mode;
+	c.cache_devno = *cdev;
+	c.origin_devno = *odev;
+	return c;
+}
+
+Result<CacheStats> cache_stats_from_json(const Json &j)
+{
+	if (!j.is_object())
+		return bad_answer("cache statistics are not an object");
+	Reader r{j, {}};
+	CacheStats s;
+	s.info.name = r.str("name");
+	s.info.target = r.str("target");
+	auto mode = parse_cache_mode(r.str("mode"));
+	s.info.cache = r.str("cache");
+	s.info.origin = r.str("origin");
+	if (s.info.target == kStorCacheTarget) {
+		StorCacheStatus st;
+		for (std::size_t i = 0; i < kStorCacheCounters.size(); i++)
+			st.counters[i] = r.u64(std::string(kStorCacheCounters[i]).c_str());
+		s.stor_cache = st;
+	} else if (s.info.target == kWritecacheTarget) {
+		WritecacheStatus w;
+		w.error = r.i64("error");
+		w.total_blocks = r.u64("total_blocks");
+		w.free_blocks = r.u64("free_blocks");
+		w.writeback_blocks = r.u64("writeback_blocks");
+		if (j.contains("reads")) {
+			std::array<std::uint64_t, 10> c{};
+			for (std::size_t i = 0; i < kWritecacheCounters.size(); i++)
+				c[i] = r.u64(std::string(kWritecacheCounters[i]).c_str());
+			w.counters = c;
+		}
+		s.writecache = w;
+	} else if (r.missing.empty()) {
+		return bad_answer("unknown cache target '" + s.info.target + "'");
+	}
+	if (!r.missing.empty())
+		return bad_answer("statistics field " + r.missing + " missing or of the wrong type");
+	if (!mode)
+		return bad_answer("statistics field mode");
+	s.info.mode = *mode;
+	return s;
+}
+
+Result<CacheRemoval> cache_removal_from_json(const Json &j, CacheMode mode)
+{
+	if (!j.is_object())
+		return bad_answer("a removal is not an object");
+	Reader r{j, {}};
+	CacheRemoval rm;
+	rm.name = r.str("removed");
+	rm.written_back_blocks = r.u64("written_back_blocks");
+	rm.deferred = r.flag("deferred");
+	rm.mode = mode;
+	if (!r.missing.empty())
+		return bad_answer("removal field " + r.missing + " missing or of the wrong type");
+	return rm;
+}
+
+Json ramdisk_create_body(const RamdiskCreateOptions &o)
+{
+	return Json{
+		{"size", o.size_bytes},
+		{"logical_block_size", o.logical_block_size},
+		{"numa_node", o.numa_node ? Json(*o.numa_node) : Json(nullptr)},
+		{"prealloc", o.prealloc},
+		{"read_only", o.read_only},
+		{"overcommit", o.overcommit},
+		{"index", o.index ? Json(*o.index) : Json(nullptr)},
+	};
+}
+
+Json cache_create_body(const CacheCreateOptions &o)
+{
+	Json j{{"cache", o.cache}, {"origin", o.origin}, {"mode", std::string(to_string(o.mode))}};
+	if (o.name)
+		j["name"] = *o.name;
+	if (o.block_size)
+		j["block_size"] = *o.block_size;
+	if (o.policy)
+		j["policy"] = *o.policy;
+	if (!o.tunables.empty()) {
+		Json t = Json::object();
+		for (const PolicyTunable &p : o.tunables)
+			t[p.key] = p.value;
+		j["tunables"] = t;
+	}
+	const std::pair<const char *, const std::optional<std::uint32_t> *> wb[] = {
+		{"high_watermark", &o.wb.high_watermark},
+		{"low_watermark", &o.wb.low_watermark},
+		{"writeback_jobs", &o.wb.writeback_jobs},
+		{"autocommit_blocks", &o.wb.autocommit_blocks},
+		{"autocommit_time", &o.wb.autocommit_time},
+	};
+	for (const auto &[key, v] : wb)
+		if (*v)
+			j[key] = **v;
+	return j;
+}
+
+Json cache_remove_body(const CacheRemoveOptions &o)
+{
+	return Json{{"force", o.force}, {"timeout_seconds", o.flush_timeout.count() / 1000}};
+}
+
+} // namespace storctl::cli
