@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# No leaks: 200 create/write/remove cycles (plain, preallocated, 4096-byte
+# No leaks: 100 create/write/remove cycles (plain, preallocated, 4096-byte
 # blocks, read-only, explicit index), then rmmod + insmod of stor_ramdisk.
 # MemAvailable and Slab, measured after dropping caches, must come back:
 # MemAvailable within 16 MiB of the starting value, Slab within 4 MiB.
 # Why these numbers: between two quiet moments MemAvailable moves by up to
 # ~10 MiB on its own under TCG (per-CPU page lists, RCU-deferred frees),
 # Slab by a few hundred KiB; while a leak of the data pages would be
-# 200 MiB (1 MiB written per cycle) or 320 MiB (40 preallocated 8 MiB
-# disks), and a leak of each disk's kernel objects (gendisk, queue, sysfs,
+# 80 MiB (1 MiB written in 80 of the cycles) or 160 MiB (20 preallocated
+# 8 MiB disks), and a leak of each disk's kernel objects (gendisk, queue, sysfs,
 # tens of KiB) several MiB of Slab.
 . "$(dirname "$0")/../lib.sh"
 
-CYCLES=200
+CYCLES=100
 MEM_TOLERANCE_KB=$((16 * 1024))
 SLAB_TOLERANCE_KB=$((4 * 1024))
 KO=$STORCTL_BUILD/modules/$KVER/ramdisk/stor_ramdisk.ko
