@@ -161,4 +161,199 @@ static int prefix##_open(struct block_device *bdev, fmode_t mode)	\
 }
 #endif
 
+/* ------------------------------------------------------------------------
+ * rnbd: stor_rnbd_server / stor_rnbd_client (kernel/rnbd)
+ *
+ * Only the remote block device modules use this section; it includes what
+ * it needs itself.
+ */
+#include <linux/blk-mq.h>
+#include <linux/fs.h>
+
+/*
+ * Block devices are opened as a struct file (bdev_file_open_by_path) and
+ * closed with bdev_fput() instead of blkdev_get_by_path()/blkdev_put().
+ */
+#define STOR_KV_BDEV_FILE	KERNEL_VERSION(6, 9, 0)
+
+/**
+ * struct stor_bdev_ref - a block device opened by stor_bdev_open()
+ * @bdev: the device
+ * @file: (6.9+) the file holding it open
+ * @mode: (before 6.9) the mode to give back to blkdev_put()
+ */
+struct stor_bdev_ref {
+	struct block_device *bdev;
+#if LINUX_VERSION_CODE >= STOR_KV_BDEV_FILE
+	struct file *file;
+#else
+	fmode_t mode;
+#endif
+};
+
+/**
+ * stor_bdev_open - open a block device by path, not exclusively
+ * @path: path of the device node
+ * @write: open for writing as well as reading
+ * @ref: filled in on success
+ *
+ * Return: 0 or a negative errno.  Close with stor_bdev_close().
+ */
+static inline int stor_bdev_open(const char *path, bool write,
+				 struct stor_bdev_ref *ref)
+{
+#if LINUX_VERSION_CODE >= STOR_KV_BDEV_FILE
+	blk_mode_t mode = BLK_OPEN_READ | (write ? BLK_OPEN_WRITE : 0);
+	struct file *file;
+
+	file = bdev_file_open_by_path(path, mode, NULL, NULL);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	ref->file = file;
+	ref->bdev = file_bdev(file);
+#else
+	fmode_t mode = FMODE_READ | (write ? FMODE_WRITE : 0);
+	struct block_device *bdev;
+
+	bdev = blkdev_get_by_path(path, mode, NULL);
+	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	ref->bdev = bdev;
+	ref->mode = mode;
+#endif
+	return 0;
+}
+
+static inline void stor_bdev_close(struct stor_bdev_ref *ref)
+{
+#if LINUX_VERSION_CODE >= STOR_KV_BDEV_FILE
+	bdev_fput(ref->file);
+	ref->file = NULL;
+#else
+	blkdev_put(ref->bdev, ref->mode);
+#endif
+	ref->bdev = NULL;
+}
+
+/*
+ * STOR_DEFINE_BDEV_RELEASE(prefix) defines prefix_release(), a
+ * block_device_operations.release method with this kernel's prototype
+ * that calls
+ *	void prefix_release_disk(struct gendisk *disk);
+ */
+#if LINUX_VERSION_CODE >= STOR_KV_OPEN_GENDISK
+#define STOR_DEFINE_BDEV_RELEASE(prefix)				\
+static void prefix##_release(struct gendisk *disk)			\
+{									\
+	prefix##_release_disk(disk);					\
+}
+#else
+#define STOR_DEFINE_BDEV_RELEASE(prefix)				\
+static void prefix##_release(struct gendisk *disk, fmode_t mode)	\
+{									\
+	prefix##_release_disk(disk);					\
+}
+#endif
+
+/**
+ * struct stor_mq_config - queue limits and features of a blk-mq disk
+ * @logical_block_size: bytes
+ * @physical_block_size: bytes
+ * @max_hw_sectors: largest read/write request
+ * @max_segments: most segments in one request
+ * @virt_boundary_mask: segments may not cross this boundary (0: none)
+ * @max_discard_sectors: 0 if discard is unsupported
+ * @discard_granularity: bytes
+ * @max_write_zeroes_sectors: 0 if unsupported
+ * @write_cache: the device has a volatile write cache (flushes matter)
+ * @fua: the device handles FUA writes
+ * @rotational: rotational media
+ */
+struct stor_mq_config {
+	unsigned int logical_block_size;
+	unsigned int physical_block_size;
+	unsigned int max_hw_sectors;
+	unsigned int max_segments;
+	unsigned long virt_boundary_mask;
+	unsigned int max_discard_sectors;
+	unsigned int discard_granularity;
+	unsigned int max_write_zeroes_sectors;
+	bool write_cache;
+	bool fua;
+	bool rotational;
+};
+
+/**
+ * stor_mq_alloc_disk - allocate a gendisk on a blk-mq tag set
+ * @set: the tag set (may be shared by several disks)
+ * @cfg: limits and features
+ * @queuedata: request_queue.queuedata
+ *
+ * Return: the disk or an ERR_PTR.  Free with put_disk().
+ */
+#if LINUX_VERSION_CODE >= STOR_KV_ALLOC_LIMITS
+static inline struct gendisk *
+stor_mq_alloc_disk(struct blk_mq_tag_set *set,
+		   const struct stor_mq_config *cfg, void *queuedata)
+{
+	struct queue_limits lim = {
+		.logical_block_size	= cfg->logical_block_size,
+		.physical_block_size	= cfg->physical_block_size,
+		.max_hw_sectors		= cfg->max_hw_sectors,
+		.max_segments		= cfg->max_segments,
+		.virt_boundary_mask	= cfg->virt_boundary_mask,
+		.max_hw_discard_sectors	= cfg->max_discard_sectors,
+		.discard_granularity	= cfg->discard_granularity,
+		.max_write_zeroes_sectors = cfg->max_write_zeroes_sectors,
+	};
+	struct gendisk *disk;
+
+#if LINUX_VERSION_CODE >= STOR_KV_QUEUE_FEATURES
+	if (cfg->write_cache)
+		lim.features |= BLK_FEAT_WRITE_CACHE;
+	if (cfg->write_cache && cfg->fua)
+		lim.features |= BLK_FEAT_FUA;
+	if (cfg->rotational)
+		lim.features |= BLK_FEAT_ROTATIONAL;
+#endif
+	disk = blk_mq_alloc_disk(set, &lim, queuedata);
+#if LINUX_VERSION_CODE < STOR_KV_QUEUE_FEATURES
+	if (!IS_ERR(disk)) {
+		blk_queue_write_cache(disk->queue, cfg->write_cache, cfg->fua);
+		if (!cfg->rotational)
+			blk_queue_flag_set(QUEUE_FLAG_NONROT, disk->queue);
+		blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, disk->queue);
+	}
+#endif
+	return disk;
+}
+#else
+static inline struct gendisk *
+stor_mq_alloc_disk(struct blk_mq_tag_set *set,
+		   const struct stor_mq_config *cfg, void *queuedata)
+{
+	struct request_queue *q;
+	struct gendisk *disk;
+
+	disk = blk_mq_alloc_disk(set, queuedata);
+	if (IS_ERR(disk))
+		return disk;
+	q = disk->queue;
+	blk_queue_logical_block_size(q, cfg->logical_block_size);
+	blk_queue_physical_block_size(q, cfg->physical_block_size);
+	blk_queue_max_hw_sectors(q, cfg->max_hw_sectors);
+	blk_queue_max_segments(q, cfg->max_segments);
+	if (cfg->virt_boundary_mask)
+		blk_queue_virt_boundary(q, cfg->virt_boundary_mask);
+	blk_queue_max_discard_sectors(q, cfg->max_discard_sectors);
+	q->limits.discard_granularity = cfg->discard_granularity;
+	blk_queue_max_write_zeroes_sectors(q, cfg->max_write_zeroes_sectors);
+	blk_queue_write_cache(q, cfg->write_cache, cfg->fua);
+	if (!cfg->rotational)
+		blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
+	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
+	return disk;
+}
+#endif
+
 #endif /* _STORCTL_COMPAT_H */

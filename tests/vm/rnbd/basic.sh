@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# rnbd basic: map an exported RAM disk over soft-RoCE, check the device
+# (size, sysfs, the server's view), write through it and find the data on
+# the server's disk, fio with crc32c verification (sizes 4 KiB..128 KiB,
+# queue depth 16), mkfs.ext4 + fsck + a file round trip, unmap, and
+# nothing is left on either side.
+# vm-args: --mem 1536
+. "$(dirname "$0")/_lib.sh"
+
+need_cmd fio mkfs.ext4 fsck.ext4 blockdev
+rnbd_net_setup 1
+rnbd_load
+srd=$(srd_create 64M)
+rnbd_export "device_path=/dev/$srd"
+addr=$(rnbd_addr 1)
+
+dev=$(rnbd_map "sessname=basic path=ip:$addr device_path=/dev/$srd")
+note "mapped /dev/$srd as $dev"
+assert_eq "$(rnbd_sysfs "$dev" state)" open "state"
+assert_eq "$(rnbd_sysfs "$dev" session)" basic "session"
+assert_eq "$(rnbd_sysfs "$dev" mapping_path)" "/dev/$srd" "mapping_path"
+assert_eq "$(rnbd_sysfs "$dev" access_mode)" rw "access_mode"
+assert_eq "$(blockdev --getsize64 "/dev/$dev")" 67108864 "size of $dev"
+assert_eq "$(cat "/sys/block/$dev/ro")" 0 "ro flag"
+assert_eq "$(cat "$SRV_CTL/sessions")" "basic paths=1 devices=1" "server sessions"
+assert_contains "$(cat "$SRV_CTL/devices")" "basic 1 rw /dev/$srd /dev/$srd" "server devices"
+assert_contains "$(cat "$CLT_CTL/sessions/basic/paths")" "ip:$addr connected" "client paths"
+assert_eq "$(cat "$CLT_CTL/sessions/basic/max_io_size")" 131072 "max_io_size"
+assert_eq "$(cat "/sys/block/$dev/queue/max_hw_sectors_kb")" 128 "max_hw_sectors_kb"
+
+# Written through the client, found on the server's disk (and back).
+dd if=/dev/urandom of="$_T/pat" bs=1M count=3 status=none
+dd if="$_T/pat" of="/dev/$dev" bs=96k seek=5 oflag=direct status=none
+want=$(sha256sum <"$_T/pat" | cut -d' ' -f1)
+assert_eq "$(sha_range "/dev/$srd" $((5 * 96 * 1024)) $((3 << 20)))" "$want" "data on the server"
+assert_eq "$(sha_range "/dev/$dev" $((5 * 96 * 1024)) $((3 << 20)))" "$want" "data read back"
+# Reads of the server's disk written locally come back the same.
+dd if=/dev/urandom of="$_T/pat2" bs=1M count=2 status=none
+dd if="$_T/pat2" of="/dev/$srd" bs=1M seek=40 oflag=direct status=none
+assert_eq "$(sha_range "/dev/$dev" $((40 << 20)) $((2 << 20)))" \
+	"$(sha256sum <"$_T/pat2" | cut -d' ' -f1)" "server data read by the client"
+
+note "fio: random writes 4k..128k, qd 16, crc32c verify"
+fio_run --name=verify --filename="/dev/$dev" --direct=1 --ioengine=libaio \
+	--rw=randwrite --bsrange=4k-128k --iodepth=16 --size=48M \
+	--verify=crc32c --verify_fatal=1 --do_verify=1 --randrepeat=0
+note "fio: sequential 1M writes (split into 128k requests) and verify"
+fio_run --name=seq --filename="/dev/$dev" --direct=1 --ioengine=libaio \
+	--rw=write --bs=1M --iodepth=4 --size=32M --verify=crc32c \
+	--verify_fatal=1 --do_verify=1
+# Buffered I/O through the page cache, unaligned to the 128k chunking.
+fio_run --name=buffered --filename="/dev/$dev" --direct=0 --ioengine=psync \
+	--rw=randrw --bs=12k --size=8M --offset=50M --verify=md5 --verify_fatal=1 \
+	--do_verify=1 --end_fsync=1
+
+note "mkfs.ext4, fsck, a file round trip"
+mkfs.ext4 -q -F "/dev/$dev" || fail "mkfs.ext4 failed"
+out=$(fsck.ext4 -fn "/dev/$dev" 2>&1) || fail "fsck after mkfs found problems: $out"
+mnt=$_T/mnt
+mkdir -p "$mnt"
+mount "/dev/$dev" "$mnt" || fail "mount failed"
+dd if=/dev/urandom of="$mnt/file" bs=1M count=8 status=none
+fsum=$(sha256sum <"$mnt/file" | cut -d' ' -f1)
+umount "$mnt"
+# A mounted device cannot be unmapped normally.
+mount "/dev/$dev" "$mnt"
+expect_write_err "Device or resource busy" "/sys/block/$dev/stor-rnbd/unmap_device" normal
+assert_eq "$(sha256sum <"$mnt/file" | cut -d' ' -f1)" "$fsum" "file after remount"
+umount "$mnt"
+out=$(fsck.ext4 -fn "/dev/$dev" 2>&1) || fail "fsck after use found problems: $out"
+
+rnbd_unmap "$dev"
+[ -z "$(ls "$CLT_CTL/sessions")" ] || fail "client session left: $(ls "$CLT_CTL/sessions")"
+wait_for '[ -z "$(cat "$SRV_CTL/sessions")" ]' 20
+assert_eq "$(cat "$SRV_CTL/devices")" "" "server devices after unmap"
+assert_eq "$(cat /sys/module/stor_rnbd_client/refcnt)" 0 "client module refcount"
+pass
