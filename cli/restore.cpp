@@ -12,6 +12,7 @@
 #include <string>
 
 #include <CLI/CLI.hpp>
+#include <storctl/nvmet.hpp>
 
 #include "command.hpp"
 #include "state.hpp"
@@ -25,7 +26,8 @@ void register_restore(CLI::App &app, Context &ctx)
 	auto file = std::make_shared<std::string>(daemon::kDefaultStateFile);
 	auto *c = app.add_subcommand(
 		"restore",
-		"Recreate the RAM disks and caches of storctld's state file that are missing "
+		"Recreate the RAM disks, caches and NVMe-oF ports and exports of storctld's state file "
+		"that are missing "
 		"(adopting those that exist; nothing is removed) and print the report. RAM disk "
 		"contents are not kept: recreated disks are empty");
 	c->add_option("--state-file", *file, "State file (default /var/lib/storctl/state.json)")
@@ -40,6 +42,11 @@ void register_restore(CLI::App &app, Context &ctx)
 			CacheManager mgr = CacheManager::make_default(sysfs && *sysfs ? sysfs
 										: std::string(kDefaultSysfsRoot));
 			daemon::restore_caches(mgr, loaded.state, report);
+			// nvmet is not touched (no module loaded) without ports or exports.
+			if (!loaded.state.nvmet_ports.empty() || !loaded.state.nvmet_exports.empty()) {
+				nvmet::Manager nm = nvmet::Manager::make_default();
+				daemon::restore_nvmet(nm, loaded.state, report);
+			}
 			report.state_file = store.path();
 			report.state_file_existed = loaded.existed;
 			report.problems = loaded.problems;

@@ -10,7 +10,8 @@
 // resize, remove, of RAM disks and caches) holds one mutex for its kernel
 // call *and* the state file write, so concurrent clients never observe or
 // leave a half-made change.  Cache calls (libdevmapper) additionally take
-// cache_mu_, one at a time, reads included.
+// cache_mu_, one at a time, reads included; nvmet calls (configfs) take
+// nvmet_mu_ likewise.
 #pragma once
 
 #include <chrono>
@@ -21,10 +22,12 @@
 #include <string>
 
 #include <storctl/cache.hpp>
+#include <storctl/nvmet.hpp>
 #include <storctl/ramdisk.hpp>
 #include <storctl/result.hpp>
 
 #include "http.hpp"
+#include "json_input.hpp"
 #include "metrics.hpp"
 #include "router.hpp"
 #include "state.hpp"
@@ -39,7 +42,11 @@ struct AppOptions {
 	/// The cache manager (tests: fakes); default libdevmapper and the
 	/// real system under sysfs_root.
 	std::function<std::unique_ptr<CacheManager>()> make_cache_manager;
+	/// The NVMe-oF manager (tests: MemoryConfigFs); default
+	/// nvmet::Manager::make_default() (the real configfs tree).
+	std::function<std::unique_ptr<nvmet::Manager>()> make_nvmet_manager;
 };
+
 
 class App {
 public:
@@ -86,6 +93,23 @@ public:
 	Result<CacheRemoval> remove_cache(std::string_view name, const CacheRemoveOptions &options,
 					  bool &state_only) const;
 
+	// NVMe-oF: reads and mutations through the one nvmet::Manager.
+	Result<std::vector<nvmet::PortInfo>> nvmet_ports() const;
+	Result<std::vector<nvmet::ExportInfo>> nvmet_exports() const;
+	/// @volume: srdN, a device-mapper name, a device path or the NQN.
+	Result<nvmet::ExportInfo> nvmet_export(std::string_view volume) const;
+	Result<nvmet::PortAddResult> add_nvmet_port(const nvmet::PortSpec &spec) const;
+	/// Like remove_ramdisk: only the state entry when the kernel has no
+	/// such port but the state does (@state_only).
+	Result<void> remove_nvmet_port(std::uint16_t id, bool &state_only) const;
+	Result<nvmet::ExportResult> export_volume(const nvmet::ExportSpec &spec) const;
+	/// Unexport of the whole export; like remove_cache, only the state
+	/// entry when the kernel has no such export but the state does.
+	/// (Declared below.)  PATCH: removals first, then additions; when an addition fails, the
+	/// removals are undone (configfs as before).
+	Result<nvmet::ExportInfo> change_export(std::string_view volume, const NvmetExportPatch &change) const;
+	Result<nvmet::UnexportResult> unexport_volume(std::string_view volume, bool &state_only) const;
+
 private:
 	/// Apply @change to a copy of the state and write it.  The in-memory
 	/// state takes the change when the write succeeds, or regardless with
@@ -96,6 +120,7 @@ private:
 	AppOptions options_;
 	RamdiskManager manager_;
 	std::unique_ptr<CacheManager> caches_;
+	std::unique_ptr<nvmet::Manager> nvmet_;
 	StateStore store_;
 	Router router_;
 	mutable Metrics metrics_;
@@ -103,6 +128,7 @@ private:
 
 	mutable std::mutex mutate_mu_;  ///< one mutation at a time
 	mutable std::mutex cache_mu_;   ///< one CacheManager call at a time (after mutate_mu_)
+	mutable std::mutex nvmet_mu_;   ///< one nvmet::Manager call at a time (after mutate_mu_)
 	mutable std::mutex state_mu_;   ///< guards state_ and report_
 	mutable State state_;
 	std::optional<RestoreReport> report_;
@@ -113,6 +139,7 @@ void add_system_routes(Router &router, const App &app);
 void add_ramdisk_routes(Router &router, const App &app);
 void add_cache_routes(Router &router, const App &app);
 void add_rapiddisk_routes(Router &router, const App &app);
+void add_nvmet_routes(Router &router, const App &app);
 void add_metrics_routes(Router &router, const App &app);
 
 } // namespace storctl::daemon

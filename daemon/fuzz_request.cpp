@@ -6,7 +6,8 @@
 // the other parsers fed from outside (config file, listen address, bearer
 // header, size strings).  The App is built over a control device that does
 // not exist and a device-mapper / block-device layer that has nothing
-// (every call fails), so handlers fail at the kernel boundary without
+// (every call fails), and an nvmet configfs root that does not exist (no
+// module is loaded), so handlers fail at the kernel boundary without
 // touching anything -- never the host's real devices; every answer must be a well-formed HTTP status with a JSON error
 // body on failure.
 //
@@ -91,6 +92,13 @@ const App &app()
 			return std::make_unique<storctl::CacheManager>(std::make_unique<NoDm>(),
 								       std::make_unique<NoDevices>());
 		};
+		// An nvmet tree that does not exist, no module loading: every
+		// configfs change fails.
+		o.make_nvmet_manager = [] {
+			return std::make_unique<storctl::nvmet::Manager>(
+				storctl::nvmet::make_configfs("/nonexistent/storctl-fuzz/nvmet"),
+				storctl::nvmet::make_system(), false);
+		};
 		return new App(o);
 	}();
 	return *a;
@@ -136,6 +144,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 	(void)parse_ramdisk_patch(all);
 	(void)parse_cache_create(all);
 	(void)parse_cache_remove(all);
+	(void)parse_nvmet_port_create(all);
+	(void)parse_nvmet_export_create(all);
+	(void)parse_nvmet_export_patch(all);
 	(void)parse_config(all, "fuzz");
 	(void)storctl::daemon::parse_listen_address(all);
 	(void)bearer_matches(all, "0123456789abcdef0123");

@@ -352,4 +352,182 @@ ApiResult<CacheRemoveOptions> parse_cache_remove(std::string_view body)
 	return opts;
 }
 
+namespace {
+
+ApiResult<std::vector<std::string>> get_nqns(const Json &v, std::string_view key)
+{
+	if (!v.is_array())
+		return wrong_type(key, "an array of host NQNs", v);
+	std::vector<std::string> out;
+	for (const Json &e : v) {
+		if (!e.is_string())
+			return wrong_type(std::string(key) + "[]", "a string", e);
+		std::string h = e.get<std::string>();
+		if (auto r = nvmet::validate_nqn(h, "host NQN"); !r)
+			return api_error(r.error());
+		out.push_back(std::move(h));
+	}
+	return out;
+}
+
+ApiResult<std::vector<std::uint16_t>> get_port_ids(const Json &v, std::string_view key)
+{
+	if (!v.is_array())
+		return wrong_type(key, "an array of port ids", v);
+	std::vector<std::uint16_t> out;
+	for (const Json &e : v) {
+		auto id = get_int(e, std::string(key) + "[]", nvmet::kMinPortId, nvmet::kMaxPortId);
+		if (!id)
+			return id.error();
+		out.push_back(static_cast<std::uint16_t>(*id));
+	}
+	return out;
+}
+
+ApiResult<std::optional<std::string>> get_opt_string(const Json &o, std::string_view key)
+{
+	auto it = o.find(key);
+	if (it == o.end() || it->is_null())
+		return std::optional<std::string>{};
+	if (!it->is_string())
+		return wrong_type(key, "a string", *it);
+	return std::optional<std::string>{it->get<std::string>()};
+}
+
+} // namespace
+
+ApiResult<nvmet::PortSpec> parse_nvmet_port_create(std::string_view body)
+{
+	auto j = parse_json_object(body);
+	if (!j)
+		return j.error();
+	const Json &o = *j;
+	nvmet::PortSpec spec;
+	auto transport = get_opt_string(o, "transport");
+	if (!transport)
+		return transport.error();
+	auto address = get_opt_string(o, "address");
+	if (!address)
+		return address.error();
+	auto interface = get_opt_string(o, "interface");
+	if (!interface)
+		return interface.error();
+	spec.address = *address;
+	spec.interface = *interface;
+	if (auto it = o.find("service"); it != o.end() && !it->is_null()) {
+		auto s = get_int(*it, "service", 1, 65535);
+		if (!s)
+			return s.error();
+		spec.service = static_cast<std::uint16_t>(*s);
+	}
+	if (auto it = o.find("id"); it != o.end() && !it->is_null()) {
+		auto id = get_int(*it, "id", nvmet::kMinPortId, nvmet::kMaxPortId);
+		if (!id)
+			return id.error();
+		spec.id = static_cast<std::uint16_t>(*id);
+	}
+	if (auto e = check_keys(o, {"transport", "address", "interface", "service", "id"}))
+		return *e;
+	if (transport->has_value()) {
+		auto t = nvmet::parse_transport(**transport);
+		if (!t)
+			return api_error(t.error());
+		spec.transport = *t;
+	}
+	if (spec.address && spec.interface)
+		return invalid_value("'address' and 'interface' exclude each other");
+	return spec;
+}
+
+ApiResult<nvmet::ExportSpec> parse_nvmet_export_create(std::string_view body)
+{
+	auto j = parse_json_object(body);
+	if (!j)
+		return j.error();
+	const Json &o = *j;
+	nvmet::ExportSpec spec;
+	auto volume = get_opt_string(o, "volume");
+	if (!volume)
+		return volume.error();
+	auto nqn = get_opt_string(o, "nqn");
+	if (!nqn)
+		return nqn.error();
+	spec.nqn = *nqn;
+	if (auto it = o.find("ports"); it != o.end()) {
+		auto p = get_port_ids(*it, "ports");
+		if (!p)
+			return p.error();
+		spec.ports = std::move(*p);
+	}
+	if (auto it = o.find("hosts"); it != o.end()) {
+		auto h = get_nqns(*it, "hosts");
+		if (!h)
+			return h.error();
+		spec.hosts = std::move(*h);
+	}
+	if (auto it = o.find("allow_any_host"); it != o.end()) {
+		auto b = get_bool(*it, "allow_any_host");
+		if (!b)
+			return b.error();
+		spec.allow_any_host = *b;
+	}
+	if (auto e = check_keys(o, {"volume", "ports", "hosts", "allow_any_host", "nqn"}))
+		return *e;
+	if (!volume->has_value() || (*volume)->empty())
+		return invalid_value("'volume' is required (a block device path, srdN or a device-mapper name)");
+	spec.volume = **volume;
+	if (spec.nqn)
+		if (auto r = nvmet::validate_subsystem_nqn(*spec.nqn); !r)
+			return api_error(r.error());
+	if (spec.allow_any_host && !spec.hosts.empty())
+		return invalid_value("'allow_any_host' and 'hosts' exclude each other: an export either "
+				     "lists its hosts or allows any host");
+	return spec;
+}
+
+ApiResult<NvmetExportPatch> parse_nvmet_export_patch(std::string_view body)
+{
+	auto j = parse_json_object(body);
+	if (!j)
+		return j.error();
+	const Json &o = *j;
+	NvmetExportPatch p;
+	for (auto [key, dst] : {std::pair{"add_hosts", &p.add_hosts}, std::pair{"remove_hosts", &p.remove_hosts}})
+		if (auto it = o.find(key); it != o.end()) {
+			auto h = get_nqns(*it, key);
+			if (!h)
+				return h.error();
+			*dst = std::move(*h);
+		}
+	for (auto [key, dst] : {std::pair{"add_ports", &p.add_ports}, std::pair{"remove_ports", &p.remove_ports}})
+		if (auto it = o.find(key); it != o.end()) {
+			auto ids = get_port_ids(*it, key);
+			if (!ids)
+				return ids.error();
+			*dst = std::move(*ids);
+		}
+	if (auto it = o.find("allow_any_host"); it != o.end()) {
+		auto b = get_bool(*it, "allow_any_host");
+		if (!b)
+			return b.error();
+		p.allow_any_host = *b;
+	}
+	if (auto e = check_keys(o, {"add_hosts", "remove_hosts", "add_ports", "remove_ports",
+				    "allow_any_host"}))
+		return *e;
+	for (const auto &h : p.add_hosts)
+		for (const auto &r : p.remove_hosts)
+			if (h == r)
+				return invalid_value("host " + h + " is both in 'add_hosts' and 'remove_hosts'");
+	for (auto a : p.add_ports)
+		for (auto r : p.remove_ports)
+			if (a == r)
+				return invalid_value("port " + std::to_string(a) +
+						     " is both in 'add_ports' and 'remove_ports'");
+	if (p.allow_any_host == true && !p.add_hosts.empty())
+		return invalid_value("'allow_any_host': true and 'add_hosts' exclude each other: an export "
+				     "either lists its hosts or allows any host");
+	return p;
+}
+
 } // namespace storctl::daemon

@@ -14,6 +14,7 @@
 #include <string_view>
 
 #include <storctl/cache.hpp>
+#include <storctl/nvmet.hpp>
 #include <storctl/ramdisk.hpp>
 
 #include "errors.hpp"
@@ -50,5 +51,31 @@ ApiResult<CacheCreateOptions> parse_cache_create(std::string_view body);
 /// DELETE /v1/caches/{name}: no body, or {"force": bool,
 /// "timeout_seconds": 1..86400}.
 ApiResult<CacheRemoveOptions> parse_cache_remove(std::string_view body);
+
+/// POST /v1/nvmet/ports: {"transport" ("tcp", "rdma", "loop"; default
+/// tcp), "address" or "interface" (strings), "service" (1..65535), "id"
+/// (1..65534)}.
+ApiResult<nvmet::PortSpec> parse_nvmet_port_create(std::string_view body);
+
+/// POST /v1/nvmet/exports: {"volume" (required string), "ports" (array of
+/// port ids), "hosts" (array of host NQNs), "allow_any_host" (bool),
+/// "nqn" (string)}.  NQN syntax is checked here (422).
+ApiResult<nvmet::ExportSpec> parse_nvmet_export_create(std::string_view body);
+
+/// PATCH /v1/nvmet/exports/{volume}.
+struct NvmetExportPatch {
+	std::vector<std::string> add_hosts, remove_hosts;
+	std::vector<std::uint16_t> add_ports, remove_ports;
+	std::optional<bool> allow_any_host;
+
+	bool empty() const
+	{
+		return add_hosts.empty() && remove_hosts.empty() && add_ports.empty() &&
+		       remove_ports.empty() && !allow_any_host;
+	}
+};
+/// {"add_hosts", "remove_hosts" (arrays of host NQNs), "add_ports",
+/// "remove_ports" (arrays of port ids), "allow_any_host" (bool)}.
+ApiResult<NvmetExportPatch> parse_nvmet_export_patch(std::string_view body);
 
 } // namespace storctl::daemon

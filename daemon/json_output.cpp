@@ -110,4 +110,86 @@ Json cache_removal_json(const CacheRemoval &r)
 		    {"deferred", r.deferred}};
 }
 
+namespace {
+
+Json string_or_null(const std::string &s)
+{
+	return s.empty() ? Json(nullptr) : Json(s);
+}
+
+// Service ids are numbers for tcp and rdma.
+Json service_json(const std::string &s)
+{
+	if (s.empty())
+		return nullptr;
+	if (s.size() <= 5 && s.find_first_not_of("0123456789") == std::string::npos)
+		return std::stoul(s);
+	return s;
+}
+
+} // namespace
+
+Json nvmet_port_json(const nvmet::PortInfo &p)
+{
+	Json j = Json::object();
+	j["id"] = p.id;
+	j["transport"] = string_or_null(p.transport);
+	j["family"] = string_or_null(p.family);
+	j["address"] = string_or_null(p.address);
+	j["service"] = service_json(p.service);
+	j["exports"] = p.subsystems;
+	return j;
+}
+
+Json nvmet_port_list_json(const std::vector<nvmet::PortInfo> &ports)
+{
+	Json j = Json::array();
+	for (const auto &p : ports)
+		j.push_back(nvmet_port_json(p));
+	return j;
+}
+
+Json nvmet_export_json(const nvmet::ExportInfo &e)
+{
+	Json j = Json::object();
+	j["nqn"] = e.nqn;
+	j["volume"] = string_or_null(e.volume);
+	Json ns = Json::array();
+	for (const auto &n : e.namespaces)
+		ns.push_back({{"nsid", n.nsid},
+			      {"device_path", string_or_null(n.device_path)},
+			      {"uuid", n.uuid},
+			      {"nguid", n.nguid},
+			      {"enabled", n.enabled}});
+	j["namespaces"] = ns;
+	j["allow_any_host"] = e.allow_any_host;
+	j["hosts"] = e.hosts;
+	j["ports"] = e.ports;
+	j["serial"] = e.serial;
+	j["model"] = string_or_null(e.model);
+	j["managed"] = e.managed;
+	return j;
+}
+
+Json nvmet_export_list_json(const std::vector<nvmet::ExportInfo> &exports)
+{
+	Json j = Json::array();
+	for (const auto &e : exports)
+		j.push_back(nvmet_export_json(e));
+	return j;
+}
+
+Json nvmet_unexport_json(const nvmet::UnexportResult &r)
+{
+	Json j = Json::object();
+	j["nqn"] = r.nqn;
+	j["volume"] = string_or_null(r.volume);
+	j["removed"] = r.removed;
+	j["hosts_removed"] = r.hosts_removed;
+	j["ports_removed"] = r.ports_removed;
+	j["allow_any_host_revoked"] = r.any_host_revoked;
+	j["host_entries_removed"] = r.host_entries_removed;
+	return j;
+}
+
 } // namespace storctl::daemon

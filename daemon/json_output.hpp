@@ -12,6 +12,7 @@
 #include <vector>
 
 #include <storctl/cache.hpp>
+#include <storctl/nvmet.hpp>
 #include <storctl/ramdisk.hpp>
 
 #include "http.hpp"
@@ -25,5 +26,12 @@ Json cache_json(const CacheInfo &info);
 Json cache_list_json(const std::vector<CacheInfo> &caches);
 Json cache_stats_json(const CacheStats &stats);
 Json cache_removal_json(const CacheRemoval &removal);
+
+// NVMe-oF: the objects `storctl --json nvmet ...` prints (cli/nvmet.cpp).
+Json nvmet_port_json(const nvmet::PortInfo &port);
+Json nvmet_port_list_json(const std::vector<nvmet::PortInfo> &ports);
+Json nvmet_export_json(const nvmet::ExportInfo &info);
+Json nvmet_export_list_json(const std::vector<nvmet::ExportInfo> &exports);
+Json nvmet_unexport_json(const nvmet::UnexportResult &result);
 
 } // namespace storctl::daemon

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <type_traits>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -349,6 +350,210 @@ bool State::erase(int index)
 	return true;
 }
 
+namespace {
+
+Json nvmet_port_spec_json(const NvmetPortSpec &p)
+{
+	return Json{{"id", p.id}, {"transport", p.transport}, {"address", p.address}, {"service", p.service}};
+}
+
+Result<NvmetPortSpec> nvmet_port_spec_from_json(const Json &e)
+{
+	auto bad = [](const std::string &why) { return make_error(Errc::invalid_argument, why); };
+	if (!e.is_object())
+		return bad("not an object");
+	NvmetPortSpec p;
+	auto id = e.find("id");
+	if (id == e.end() || !id->is_number_unsigned() || id->get<std::uint64_t>() < nvmet::kMinPortId ||
+	    id->get<std::uint64_t>() > nvmet::kMaxPortId)
+		return bad("missing or invalid \"id\"");
+	p.id = static_cast<std::uint16_t>(id->get<std::uint64_t>());
+	for (auto [key, dst] : {std::pair{"transport", &p.transport}, std::pair{"address", &p.address},
+				std::pair{"service", &p.service}}) {
+		auto it = e.find(key);
+		if (it == e.end() || !it->is_string())
+			return bad(std::string("\"") + key + "\" must be a string");
+		*dst = it->get<std::string>();
+	}
+	auto t = nvmet::parse_transport(p.transport);
+	if (!t)
+		return std::move(t).error();
+	if (*t != nvmet::Transport::loop) {
+		if (auto a = nvmet::parse_ip_address(p.address); !a)
+			return std::move(a).error();
+		if (auto sv = nvmet::parse_service(p.service); !sv)
+			return std::move(sv).error();
+	}
+	return p;
+}
+
+Json nvmet_export_spec_json(const NvmetExportSpec &x)
+{
+	return Json{{"nqn", x.nqn}, {"volume", x.volume}, {"hosts", x.hosts},
+		    {"allow_any_host", x.allow_any_host}, {"ports", x.ports}};
+}
+
+Result<NvmetExportSpec> nvmet_export_spec_from_json(const Json &e)
+{
+	auto bad = [](const std::string &why) { return make_error(Errc::invalid_argument, why); };
+	if (!e.is_object())
+		return bad("not an object");
+	NvmetExportSpec x;
+	auto nqn = e.find("nqn"), volume = e.find("volume"), hosts = e.find("hosts"),
+	     any = e.find("allow_any_host"), ports = e.find("ports");
+	if (nqn == e.end() || !nqn->is_string() || volume == e.end() || !volume->is_string())
+		return bad("\"nqn\" and \"volume\" must be strings");
+	x.nqn = nqn->get<std::string>();
+	x.volume = volume->get<std::string>();
+	if (auto r = nvmet::validate_subsystem_nqn(x.nqn); !r)
+		return std::move(r).error();
+	if (x.volume.empty() || x.volume.front() != '/')
+		return bad("\"volume\" must be a device path");
+	if (any != e.end()) {
+		if (!any->is_boolean())
+			return bad("\"allow_any_host\" must be true or false");
+		x.allow_any_host = any->get<bool>();
+	}
+	if (hosts != e.end()) {
+		if (!hosts->is_array())
+			return bad("\"hosts\" must be an array");
+		for (const Json &h : *hosts) {
+			if (!h.is_string())
+				return bad("\"hosts\" must hold strings");
+			if (auto r = nvmet::validate_nqn(h.get<std::string>(), "host NQN"); !r)
+				return std::move(r).error();
+			x.hosts.push_back(h.get<std::string>());
+		}
+	}
+	if (ports != e.end()) {
+		if (!ports->is_array())
+			return bad("\"ports\" must be an array");
+		for (const Json &p : *ports) {
+			if (!p.is_number_unsigned() || p.get<std::uint64_t>() < nvmet::kMinPortId ||
+			    p.get<std::uint64_t>() > nvmet::kMaxPortId)
+				return bad("\"ports\" must hold port ids (1-65534)");
+			x.ports.push_back(static_cast<std::uint16_t>(p.get<std::uint64_t>()));
+		}
+	}
+	if (x.allow_any_host && !x.hosts.empty())
+		return bad("\"allow_any_host\" and \"hosts\" exclude each other");
+	return x;
+}
+
+std::string describe_port(const NvmetPortSpec &p)
+{
+	if (p.address.empty())
+		return p.transport;
+	return p.transport + " " + p.address + ":" + p.service;
+}
+
+template <typename T>
+std::string join_list(const std::vector<T> &v)
+{
+	std::string out;
+	for (const auto &x : v) {
+		if (!out.empty())
+			out += ",";
+		if constexpr (std::is_same_v<T, std::string>)
+			out += x;
+		else
+			out += std::to_string(x);
+	}
+	return out.empty() ? "none" : out;
+}
+
+std::string export_differences(const NvmetExportSpec &have, const NvmetExportSpec &want)
+{
+	std::string d;
+	auto add = [&d](const std::string &s) { d += (d.empty() ? "" : ", ") + s; };
+	if (!same_path(have.volume, want.volume))
+		add("volume " + have.volume + " (saved: " + want.volume + ")");
+	if (have.hosts != want.hosts)
+		add("hosts " + join_list(have.hosts) + " (saved: " + join_list(want.hosts) + ")");
+	if (have.allow_any_host != want.allow_any_host)
+		add(std::string("allow_any_host ") + (have.allow_any_host ? "true" : "false") +
+		    " (saved: " + (want.allow_any_host ? "true" : "false") + ")");
+	if (have.ports != want.ports)
+		add("ports " + join_list(have.ports) + " (saved: " + join_list(want.ports) + ")");
+	return d;
+}
+
+} // namespace
+
+NvmetPortSpec nvmet_port_spec(const nvmet::PortInfo &info)
+{
+	return NvmetPortSpec{info.id, info.transport, info.address, info.service};
+}
+
+NvmetExportSpec nvmet_export_spec(const nvmet::ExportInfo &info)
+{
+	NvmetExportSpec x;
+	x.nqn = info.nqn;
+	x.volume = info.volume;
+	x.hosts = info.hosts;
+	std::sort(x.hosts.begin(), x.hosts.end());
+	x.allow_any_host = info.allow_any_host;
+	x.ports = info.ports;
+	std::sort(x.ports.begin(), x.ports.end());
+	return x;
+}
+
+const NvmetPortSpec *State::find_nvmet_port(std::uint16_t id) const
+{
+	for (const NvmetPortSpec &p : nvmet_ports)
+		if (p.id == id)
+			return &p;
+	return nullptr;
+}
+
+void State::put_nvmet_port(const NvmetPortSpec &spec)
+{
+	auto it = std::lower_bound(nvmet_ports.begin(), nvmet_ports.end(), spec.id,
+				   [](const NvmetPortSpec &p, std::uint16_t id) { return p.id < id; });
+	if (it != nvmet_ports.end() && it->id == spec.id)
+		*it = spec;
+	else
+		nvmet_ports.insert(it, spec);
+}
+
+bool State::erase_nvmet_port(std::uint16_t id)
+{
+	auto it = std::find_if(nvmet_ports.begin(), nvmet_ports.end(),
+			       [id](const NvmetPortSpec &p) { return p.id == id; });
+	if (it == nvmet_ports.end())
+		return false;
+	nvmet_ports.erase(it);
+	return true;
+}
+
+const NvmetExportSpec *State::find_nvmet_export(std::string_view nqn) const
+{
+	for (const NvmetExportSpec &x : nvmet_exports)
+		if (x.nqn == nqn)
+			return &x;
+	return nullptr;
+}
+
+void State::put_nvmet_export(const NvmetExportSpec &spec)
+{
+	auto it = std::lower_bound(nvmet_exports.begin(), nvmet_exports.end(), spec.nqn,
+				   [](const NvmetExportSpec &x, const std::string &n) { return x.nqn < n; });
+	if (it != nvmet_exports.end() && it->nqn == spec.nqn)
+		*it = spec;
+	else
+		nvmet_exports.insert(it, spec);
+}
+
+bool State::erase_nvmet_export(std::string_view nqn)
+{
+	auto it = std::find_if(nvmet_exports.begin(), nvmet_exports.end(),
+			       [nqn](const NvmetExportSpec &x) { return x.nqn == nqn; });
+	if (it == nvmet_exports.end())
+		return false;
+	nvmet_exports.erase(it);
+	return true;
+}
+
 Json State::to_json() const
 {
 	Json disks = Json::array();
@@ -365,8 +570,15 @@ Json State::to_json() const
 	Json caches_j = Json::array();
 	for (const CacheSpec &c : caches)
 		caches_j.push_back(cache_spec_json(c));
+	Json ports_j = Json::array();
+	for (const NvmetPortSpec &p : nvmet_ports)
+		ports_j.push_back(nvmet_port_spec_json(p));
+	Json exports_j = Json::array();
+	for (const NvmetExportSpec &x : nvmet_exports)
+		exports_j.push_back(nvmet_export_spec_json(x));
 	return Json{{"version", kStateVersion}, {"ramdisks", std::move(disks)},
-		    {"caches", std::move(caches_j)}};
+		    {"caches", std::move(caches_j)}, {"nvmet_ports", std::move(ports_j)},
+		    {"nvmet_exports", std::move(exports_j)}};
 }
 
 Result<State> State::from_json(const Json &j, std::vector<std::string> &problems)
@@ -401,6 +613,38 @@ Result<State> State::from_json(const Json &j, std::vector<std::string> &problems
 				continue;
 			}
 			st.put_cache(*spec);
+		}
+	}
+	for (const char *key : {"nvmet_ports", "nvmet_exports"}) {
+		auto arr = j.find(key);
+		if (arr == j.end())
+			continue;
+		if (!arr->is_array())
+			return make_error(Errc::invalid_argument, std::string("\"") + key + "\" is not an array");
+		const bool ports = std::string_view(key) == "nvmet_ports";
+		std::size_t n = 0;
+		for (const Json &e : *arr) {
+			std::string where = std::string(key) + "[" + std::to_string(n++) + "]";
+			if (ports) {
+				auto spec = nvmet_port_spec_from_json(e);
+				if (!spec) {
+					problems.push_back(where + ": " + spec.error().message + "; entry ignored");
+				} else if (st.find_nvmet_port(spec->id)) {
+					problems.push_back(where + ": port " + std::to_string(spec->id) +
+							   " appears twice; entry ignored");
+				} else {
+					st.put_nvmet_port(*spec);
+				}
+			} else {
+				auto spec = nvmet_export_spec_from_json(e);
+				if (!spec) {
+					problems.push_back(where + ": " + spec.error().message + "; entry ignored");
+				} else if (st.find_nvmet_export(spec->nqn)) {
+					problems.push_back(where + ": export " + spec->nqn + " appears twice; entry ignored");
+				} else {
+					st.put_nvmet_export(*spec);
+				}
+			}
 		}
 	}
 	if (disks == j.end())
@@ -589,7 +833,7 @@ std::size_t RestoreReport::count(std::string_view result) const
 		return static_cast<std::size_t>(std::count_if(v.begin(), v.end(),
 			[result](const RestoreItem &i) { return i.result == result; }));
 	};
-	return n(ramdisks) + n(caches);
+	return n(ramdisks) + n(caches) + n(nvmet_ports) + n(nvmet_exports);
 }
 
 Json RestoreReport::to_json() const
@@ -601,6 +845,12 @@ Json RestoreReport::to_json() const
 	Json cache_items = Json::array();
 	for (const RestoreItem &i : caches)
 		cache_items.push_back(Json{{"name", i.name}, {"result", i.result}, {"message", i.message}});
+	Json port_items = Json::array();
+	for (const RestoreItem &i : nvmet_ports)
+		port_items.push_back(Json{{"id", i.index}, {"result", i.result}, {"message", i.message}});
+	Json export_items = Json::array();
+	for (const RestoreItem &i : nvmet_exports)
+		export_items.push_back(Json{{"nqn", i.name}, {"result", i.result}, {"message", i.message}});
 	return Json{
 		{"time", static_cast<std::int64_t>(time)},
 		{"state_file", state_file},
@@ -610,6 +860,8 @@ Json RestoreReport::to_json() const
 		{"problems", problems},
 		{"ramdisks", std::move(items)},
 		{"caches", std::move(cache_items)},
+		{"nvmet_ports", std::move(port_items)},
+		{"nvmet_exports", std::move(export_items)},
 		{"summary", Json{{"adopted", count("adopted")},
 				 {"recreated", count("recreated")},
 				 {"failed", count("failed")}}},
@@ -626,6 +878,10 @@ std::string RestoreReport::to_text() const
 		out += "ramdisk " + i.name + ": " + i.result + ": " + i.message + "\n";
 	for (const RestoreItem &i : caches)
 		out += "cache " + i.name + ": " + i.result + ": " + i.message + "\n";
+	for (const RestoreItem &i : nvmet_ports)
+		out += "nvmet port " + i.name + ": " + i.result + ": " + i.message + "\n";
+	for (const RestoreItem &i : nvmet_exports)
+		out += "nvmet export " + i.name + ": " + i.result + ": " + i.message + "\n";
 	out += std::to_string(count("adopted")) + " adopted, " + std::to_string(count("recreated")) +
 	       " recreated, " + std::to_string(count("failed")) + " failed\n";
 	out += std::string(kContentsNote) + "\n";
@@ -705,6 +961,92 @@ void restore_caches(CacheManager &caches, const State &state, RestoreReport &rep
 			item.message = "cannot recreate (" + describe_cache(want) + "): " + made.error().message;
 		}
 		report.caches.push_back(std::move(item));
+	}
+}
+
+void restore_nvmet(nvmet::Manager &nvmet, const State &state, RestoreReport &report)
+{
+	for (const NvmetPortSpec &want : state.nvmet_ports) {
+		RestoreItem item;
+		item.index = want.id;
+		item.name = std::to_string(want.id);
+		auto have = nvmet.port(want.id);
+		if (have) {
+			item.result = "adopted";
+			NvmetPortSpec got = nvmet_port_spec(*have);
+			item.message = got == want
+				? "already exists as saved (" + describe_port(want) + "); adopted"
+				: "already exists as " + describe_port(got) + " (saved: " + describe_port(want) +
+				  "); adopted as it is (nothing changed)";
+		} else if (have.error().code != Errc::not_found) {
+			item.result = "failed";
+			item.message = "cannot check: " + have.error().message;
+		} else {
+			nvmet::PortSpec spec;
+			spec.id = want.id;
+			auto t = nvmet::parse_transport(want.transport);
+			auto made = [&]() -> Result<nvmet::PortAddResult> {
+				if (!t)
+					return std::move(t).error();
+				spec.transport = *t;
+				if (*t != nvmet::Transport::loop) {
+					spec.address = want.address;
+					auto sv = nvmet::parse_service(want.service);
+					if (!sv)
+						return std::move(sv).error();
+					spec.service = *sv;
+				}
+				return nvmet.add_port(spec);
+			}();
+			if (made && made->created && made->port.id == want.id) {
+				item.result = "recreated";
+				item.message = "recreated (" + describe_port(want) + ")";
+			} else {
+				item.result = "failed";
+				item.message = "cannot recreate (" + describe_port(want) + "): " +
+					       (made ? "port " + std::to_string(made->port.id) +
+							       " already has this address"
+						     : made.error().message);
+			}
+		}
+		report.nvmet_ports.push_back(std::move(item));
+	}
+	for (const NvmetExportSpec &want : state.nvmet_exports) {
+		RestoreItem item;
+		item.name = want.nqn;
+		auto have = nvmet.find_export(want.nqn);
+		if (have) {
+			item.result = "adopted";
+			std::string diff = export_differences(nvmet_export_spec(*have), want);
+			item.message = diff.empty()
+				? "already exists as saved; adopted"
+				: "already exists and differs from the saved state: " + diff +
+				  "; adopted as it is (nothing changed)";
+		} else if (have.error().code != Errc::not_found) {
+			item.result = "failed";
+			item.message = "cannot check: " + have.error().message;
+		} else {
+			nvmet::ExportSpec spec;
+			spec.volume = want.volume;
+			spec.nqn = want.nqn;
+			spec.hosts = want.hosts;
+			spec.allow_any_host = want.allow_any_host;
+			spec.ports = want.ports;
+			const std::string what = want.volume + " on port(s) " + join_list(want.ports) + ", " +
+						 (want.allow_any_host ? std::string("any host")
+								      : "hosts " + join_list(want.hosts));
+			if (want.ports.empty()) {
+				item.result = "failed";
+				item.message = "not recreated (" + what + "): it was on no port";
+			} else if (auto made = nvmet.export_volume(spec); made) {
+				item.result = "recreated";
+				item.message = "recreated (" + what + ")";
+			} else {
+				item.result = "failed";
+				item.message = "cannot recreate (" + what + "): " + made.error().message;
+			}
+		}
+		report.nvmet_exports.push_back(std::move(item));
 	}
 }
 

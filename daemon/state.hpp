@@ -8,7 +8,8 @@
 // write_file_atomic(): the file is always either the old or the new
 // version, never a mix, whatever crashes in between.
 //
-// At start the daemon restores it (restore_ramdisks, then restore_caches):
+// At start the daemon restores it (restore_ramdisks, restore_caches, then
+// restore_nvmet for NVMe-oF ports and exports):
 // a disk that exists is adopted as it is (differences are reported,
 // nothing is changed), a missing one is recreated with the same index and
 // options -- empty: RAM disk contents are not persisted.  Caches come
@@ -33,6 +34,7 @@
 #include <nlohmann/json.hpp>
 
 #include <storctl/cache.hpp>
+#include <storctl/nvmet.hpp>
 #include <storctl/ramdisk.hpp>
 #include <storctl/result.hpp>
 
@@ -80,9 +82,37 @@ struct CacheSpec {
 CacheSpec cache_spec(const CacheCreateOptions &opts, const CacheInfo &info);
 CacheCreateOptions create_options(const CacheSpec &spec);
 
+/// An NVMe-oF port as the daemon made it (the address resolved: an
+/// interface name is recorded as the address it had).
+struct NvmetPortSpec {
+	std::uint16_t id = 0;
+	std::string transport;  ///< "tcp", "rdma", "loop"
+	std::string address;    ///< "" for loop
+	std::string service;    ///< "" for loop
+
+	bool operator==(const NvmetPortSpec &) const = default;
+};
+
+NvmetPortSpec nvmet_port_spec(const nvmet::PortInfo &info);
+
+/// An NVMe-oF export as it is after the daemon's last change to it.
+struct NvmetExportSpec {
+	std::string nqn;
+	std::string volume;  ///< device path of namespace 1
+	std::vector<std::string> hosts;
+	bool allow_any_host = false;
+	std::vector<std::uint16_t> ports;
+
+	bool operator==(const NvmetExportSpec &) const = default;
+};
+
+NvmetExportSpec nvmet_export_spec(const nvmet::ExportInfo &info);
+
 struct State {
 	std::vector<RamdiskSpec> ramdisks;  ///< sorted by index, unique indexes
 	std::vector<CacheSpec> caches;      ///< sorted by name, unique names
+	std::vector<NvmetPortSpec> nvmet_ports;      ///< sorted by id, unique ids
+	std::vector<NvmetExportSpec> nvmet_exports;  ///< sorted by NQN, unique NQNs
 
 	const RamdiskSpec *find(int index) const;
 	/// Insert or replace the entry with spec.index.
@@ -93,6 +123,14 @@ struct State {
 	const CacheSpec *find_cache(std::string_view name) const;
 	void put_cache(const CacheSpec &spec);
 	bool erase_cache(std::string_view name);
+
+	const NvmetPortSpec *find_nvmet_port(std::uint16_t id) const;
+	void put_nvmet_port(const NvmetPortSpec &spec);
+	bool erase_nvmet_port(std::uint16_t id);
+
+	const NvmetExportSpec *find_nvmet_export(std::string_view nqn) const;
+	void put_nvmet_export(const NvmetExportSpec &spec);
+	bool erase_nvmet_export(std::string_view nqn);
 
 	Json to_json() const;
 	/// Parse a state document.  Invalid entries are skipped and described
@@ -151,8 +189,10 @@ struct RestoreReport {
 	std::vector<std::string> problems;  ///< state file problems
 	std::vector<RestoreItem> ramdisks;
 	std::vector<RestoreItem> caches;
+	std::vector<RestoreItem> nvmet_ports;    ///< name: the port id
+	std::vector<RestoreItem> nvmet_exports;  ///< name: the NQN
 
-	/// Items (RAM disks and caches) with this result.
+	/// Items (RAM disks, caches, ports, exports) with this result.
 	std::size_t count(std::string_view result) const;
 	Json to_json() const;
 	/// The report as text (`storctl restore`): one line per item.
@@ -166,5 +206,12 @@ RestoreReport restore_ramdisks(const RamdiskManager &manager, const State &state
 /// Then its caches (same rules), adding them to @report, whose RAM disk
 /// items tell which RAM disks were recreated.
 void restore_caches(CacheManager &caches, const State &state, RestoreReport &report);
+
+/// Then its NVMe-oF ports and exports (after RAM disks and caches: an
+/// export needs its volume).  A port with the saved id, or an export with
+/// the saved NQN, that exists is adopted as it is (differences reported);
+/// a missing one is recreated.  Nothing is removed.  Does nothing (and
+/// touches no module) when the state has no ports and no exports.
+void restore_nvmet(nvmet::Manager &nvmet, const State &state, RestoreReport &report);
 
 } // namespace storctl::daemon

@@ -24,6 +24,7 @@
 
 #include "app.hpp"
 #include "daemon_fake_cache.hpp"
+#include "daemon_fake_nvmet.hpp"
 #include "fake_srd.hpp"
 #include "server.hpp"
 #include "test_util.hpp"
@@ -156,6 +157,8 @@ protected:
 	/// Device-mapper and block devices for caches: /dev/srd0 (32 MiB)
 	/// and /dev/srd1 (16 MiB) exist as block devices.
 	std::shared_ptr<FakeKernel> kernel = std::make_shared<FakeKernel>();
+	/// The nvmet configfs tree (in memory; kept across restarts).
+	std::shared_ptr<nvmet::MemoryConfigFs> nvfs = storctl::test::fake_nvmet_tree();
 
 	void SetUp() override
 	{
@@ -188,6 +191,7 @@ protected:
 		ao.proc_root = proc;
 		ao.state_file = state_file;
 		ao.make_cache_manager = [k = kernel] { return storctl::test::fake_cache_manager(k); };
+		ao.make_nvmet_manager = [f = nvfs] { return storctl::test::fake_nvmet_manager(f); };
 		app = std::make_unique<App>(ao);
 		app->restore();
 		opts.listen = {*parse_listen_address("127.0.0.1:0")};
@@ -253,7 +257,8 @@ TEST_F(DaemonHttp, RamdiskLifecycle)
 	EXPECT_EQ(made.json(), Json::parse(R"({"alloc_failures":0,"index":0,"logical_block_size":512,
 		"name":"srd0","numa_node":null,"open_count":0,"overcommit":false,"path":"/dev/srd0",
 		"prealloc":false,"read_only":false,"size_bytes":67108864,"used_bytes":0})"));
-	EXPECT_EQ(saved_state(), Json::parse(R"({"version":1,"caches":[],"ramdisks":[{"index":0,"size_bytes":67108864,
+	EXPECT_EQ(saved_state(), Json::parse(R"({"version":1,"caches":[],"nvmet_ports":[],"nvmet_exports":[],
+		"ramdisks":[{"index":0,"size_bytes":67108864,
 		"logical_block_size":512,"numa_node":null,"prealloc":false,"read_only":false,"overcommit":false}]})"));
 
 	auto full = http("POST", "/v1/ramdisks", R"({"size":8388608,"logical_block_size":4096,"prealloc":true,
@@ -907,4 +912,241 @@ TEST_F(DaemonHttp, QuiesceStopsAcceptingAndDrains)
 	EXPECT_TRUE(server->wait_idle(std::chrono::seconds(5)));
 	EXPECT_EQ(server->in_flight(), 0u);
 	server->stop();
+}
+
+// --- NVMe-oF -------------------------------------------------------------------------
+
+namespace {
+
+const std::string kHostA = "nqn.2014-08.org.example:host-a";
+const std::string kHostB = "nqn.2014-08.org.example:host-b";
+const std::string kNqnSrd0 = "nqn.2014-08.org.storctl:testhost:srd0";
+
+} // namespace
+
+TEST_F(DaemonHttp, NvmetPortsAndExports)
+{
+	start();
+	const std::string empty = nvfs->snapshot();
+	auto r = http("GET", "/v1/nvmet/ports");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	EXPECT_EQ(r.json(), Json::array());
+
+	// Bad input changes nothing.
+	expect_error(http("POST", "/v1/nvmet/ports", R"({"address":"127.0.0.1","id":70000})"), 422,
+		     "invalid_argument", "port id out of range");
+	expect_error(http("POST", "/v1/nvmet/ports", R"({"address":"127.0.0.1","id":"1"})"), 400,
+		     "bad_request", "port id of the wrong type");
+	expect_error(http("POST", "/v1/nvmet/ports", R"({"transport":"udp","address":"127.0.0.1"})"), 422,
+		     "invalid_argument", "unknown transport");
+	expect_error(http("POST", "/v1/nvmet/ports", R"({"address":"127.0.0.1",)"), 400, "bad_request",
+		     "malformed JSON");
+	expect_error(http("POST", "/v1/nvmet/ports", R"({"address":"127.0.0.1","colour":1})"), 422,
+		     "invalid_argument", "unknown key");
+	EXPECT_EQ(nvfs->snapshot(), empty);
+
+	r = http("POST", "/v1/nvmet/ports", R"({"transport":"tcp","address":"127.0.0.1"})");
+	ASSERT_EQ(r.status, 201) << r.raw;
+	EXPECT_EQ(r.json(), Json::parse(R"({"id":1,"transport":"tcp","family":"ipv4","address":"127.0.0.1",
+		"service":4420,"exports":[],"created":true})"));
+	EXPECT_EQ(r.header("location"), "/v1/nvmet/ports/1");
+	r = http("POST", "/v1/nvmet/ports", R"({"address":"127.0.0.1","service":4420})");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	EXPECT_EQ(r.json()["created"], false);
+	EXPECT_EQ(r.json()["id"], 1);
+
+	// Exports: deny by default, NQN syntax, unknown volumes.
+	const std::string ports_only = nvfs->snapshot();
+	expect_error(http("POST", "/v1/nvmet/exports", R"({"volume":"srd0"})"), 422, "invalid_argument",
+		     "no host and no allow_any_host");
+	expect_error(http("POST", "/v1/nvmet/exports", R"({"volume":"srd0","hosts":["host-a"]})"), 422,
+		     "invalid_argument", "bad host NQN");
+	expect_error(http("POST", "/v1/nvmet/exports", R"({"volume":"srd0","hosts":[")" + kHostA +
+							   R"("],"nqn":"nqn.bad"})"),
+		     422, "invalid_argument", "bad subsystem NQN");
+	expect_error(http("POST", "/v1/nvmet/exports", R"({"volume":"srd9","hosts":[")" + kHostA + R"("]})"),
+		     404, "not_found", "unknown volume");
+	expect_error(http("POST", "/v1/nvmet/exports", R"({"volume":"srd0","hosts":")" + kHostA + R"("})"),
+		     400, "bad_request", "hosts not an array");
+	expect_error(http("POST", "/v1/nvmet/exports", R"({"volume":"srd0","ports":[0],"hosts":[")" + kHostA +
+							   R"("]})"),
+		     422, "invalid_argument", "port id 0");
+	EXPECT_EQ(nvfs->snapshot(), ports_only);
+
+	r = http("POST", "/v1/nvmet/exports", R"({"volume":"srd0","hosts":[")" + kHostA + R"("]})");
+	ASSERT_EQ(r.status, 201) << r.raw;
+	Json e = r.json();
+	EXPECT_EQ(e["nqn"], kNqnSrd0);
+	EXPECT_EQ(e["volume"], "/dev/srd0");
+	EXPECT_EQ(e["hosts"], Json::array({kHostA}));
+	EXPECT_EQ(e["ports"], Json::array({1}));
+	EXPECT_EQ(e["allow_any_host"], false);
+	EXPECT_EQ(e["managed"], true);
+	EXPECT_EQ(e["created"], true);
+	EXPECT_EQ(r.header("location"), "/v1/nvmet/exports/srd0");
+	EXPECT_TRUE(nvfs->exists("subsystems/" + kNqnSrd0 + "/allowed_hosts/" + kHostA));
+	EXPECT_TRUE(nvfs->exists("ports/1/subsystems/" + kNqnSrd0));
+
+	// GET by volume name and by NQN; unknown ones are 404.
+	r = http("GET", "/v1/nvmet/exports/srd0");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	e.erase("created");
+	EXPECT_EQ(r.json(), e);
+	EXPECT_EQ(http("GET", "/v1/nvmet/exports/" + kNqnSrd0).json(), e);
+	expect_error(http("GET", "/v1/nvmet/exports/srd1"), 404, "not_found", "not exported");
+	expect_error(http("GET", "/v1/nvmet/exports/nqn.2014-08.org.storctl:x:none"), 404, "not_found",
+		     "no such NQN");
+	r = http("GET", "/v1/nvmet/exports");
+	ASSERT_EQ(r.status, 200);
+	EXPECT_EQ(r.json(), Json::array({e}));
+	EXPECT_EQ(http("GET", "/v1/nvmet/ports").json()[0]["exports"], Json::array({kNqnSrd0}));
+
+	// PATCH: add a host; bad input and failures change nothing.
+	r = http("PATCH", "/v1/nvmet/exports/srd0", R"({"add_hosts":[")" + kHostB + R"("]})");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	EXPECT_EQ(r.json()["hosts"], Json::array({kHostA, kHostB}));
+	const std::string two_hosts = nvfs->snapshot();
+	expect_error(http("PATCH", "/v1/nvmet/exports/srd0", R"({"add_ports":[70000]})"), 422,
+		     "invalid_argument", "PATCH port id out of range");
+	expect_error(http("PATCH", "/v1/nvmet/exports/srd0", R"({"add_hosts":["nope"]})"), 422,
+		     "invalid_argument", "PATCH bad NQN");
+	expect_error(http("PATCH", "/v1/nvmet/exports/srd0", R"({"add_hosts":[)"), 400, "bad_request",
+		     "PATCH malformed JSON");
+	expect_error(http("PATCH", "/v1/nvmet/exports/srd0", R"({"allow_any_host":true,"add_hosts":[")" +
+								 kHostA + R"("]})"),
+		     422, "invalid_argument", "any host and hosts");
+	expect_error(http("PATCH", "/v1/nvmet/exports/srd0",
+			  R"({"remove_hosts":["nqn.2014-08.org.example:stranger"]})"),
+		     404, "not_found", "removing a host that is not there");
+	expect_error(http("PATCH", "/v1/nvmet/exports/srd1", R"({"add_hosts":[")" + kHostB + R"("]})"), 404,
+		     "not_found", "PATCH of an unexported volume");
+	// The removal succeeds, the addition fails (no port 7): rolled back.
+	auto rb = http("PATCH", "/v1/nvmet/exports/srd0",
+		       R"({"remove_hosts":[")" + kHostB + R"("],"add_ports":[7]})");
+	EXPECT_GE(rb.status, 400) << rb.raw;
+	EXPECT_NE(rb.json()["error"]["message"].get<std::string>().find("undone"), std::string::npos) << rb.body;
+	EXPECT_EQ(nvfs->snapshot(), two_hosts);
+
+	// Switch to any host and back in one PATCH each.
+	r = http("PATCH", "/v1/nvmet/exports/srd0",
+		 R"({"remove_hosts":[")" + kHostA + R"(",")" + kHostB + R"("],"allow_any_host":true})");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	EXPECT_EQ(r.json()["allow_any_host"], true);
+	EXPECT_EQ(r.json()["hosts"], Json::array());
+	r = http("PATCH", "/v1/nvmet/exports/srd0", R"({"allow_any_host":false,"add_hosts":[")" + kHostA + R"("]})");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	EXPECT_EQ(r.json()["allow_any_host"], false);
+	EXPECT_EQ(r.json()["hosts"], Json::array({kHostA}));
+
+	// The state file follows.
+	Json st = saved_state();
+	EXPECT_EQ(st["nvmet_ports"], Json::parse(R"([{"id":1,"transport":"tcp","address":"127.0.0.1","service":"4420"}])"));
+	EXPECT_EQ(st["nvmet_exports"], Json::parse(R"([{"nqn":")" + kNqnSrd0 + R"(","volume":"/dev/srd0",
+		"hosts":[")" + kHostA + R"("],"allow_any_host":false,"ports":[1]}])"));
+
+	// RapidDisk-compatible listings.
+	r = http("GET", "/v1/listAllNVMeTargets");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	EXPECT_EQ(r.json(), Json::parse(R"({"status":"Success","targets":[{"nqn":")" + kNqnSrd0 + R"(",
+		"namespaces":[{"nsid":1,"device":"/dev/srd0","enabled":true}],"allowed_hosts":[")" + kHostA +
+					       R"("],"allow_any_host":false,"assigned_ports":[1]}]})"));
+	r = http("GET", "/v1/listAllNVMePorts");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	EXPECT_EQ(r.json(), Json::parse(R"({"status":"Success","ports":[{"port":1,"protocol":"tcp",
+		"address":"127.0.0.1","address_family":"ipv4","port_num":4420,"targets":[")" + kNqnSrd0 + R"("]}]})"));
+
+	// A port in use cannot go; ids are checked.
+	expect_error(http("DELETE", "/v1/nvmet/ports/1"), 409, "busy", "port in use");
+	expect_error(http("DELETE", "/v1/nvmet/ports/65535"), 422, "invalid_argument", "port id out of range");
+	expect_error(http("DELETE", "/v1/nvmet/ports/x"), 422, "invalid_argument", "port id not a number");
+	expect_error(http("DELETE", "/v1/nvmet/ports/2"), 404, "not_found", "no such port");
+
+	r = http("DELETE", "/v1/nvmet/exports/srd0");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	EXPECT_EQ(r.json()["removed"], true);
+	EXPECT_EQ(r.json()["nqn"], kNqnSrd0);
+	expect_error(http("DELETE", "/v1/nvmet/exports/srd0"), 404, "not_found", "second unexport");
+	r = http("DELETE", "/v1/nvmet/ports/1");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	EXPECT_EQ(r.json(), Json::parse(R"({"removed_port":1})"));
+	EXPECT_EQ(nvfs->snapshot(), empty);
+	st = saved_state();
+	EXPECT_EQ(st["nvmet_ports"], Json::array());
+	EXPECT_EQ(st["nvmet_exports"], Json::array());
+}
+
+TEST_F(DaemonHttp, NvmetRestoreAdoptsAndRecreates)
+{
+	start();
+	ASSERT_EQ(http("POST", "/v1/nvmet/ports", R"({"address":"127.0.0.1","id":3})").status, 201);
+	ASSERT_EQ(http("POST", "/v1/nvmet/exports", R"({"volume":"srd0","hosts":[")" + kHostA + R"("]})").status,
+		  201);
+	const std::string before = nvfs->snapshot();
+	const Json exported = http("GET", "/v1/nvmet/exports/srd0").json();
+
+	// Restart with everything in place: adopted, nothing duplicated.
+	server.reset();
+	app.reset();
+	start();
+	Json rep = http("GET", "/v1/status").json()["restore_report"];
+	ASSERT_EQ(rep["nvmet_ports"].size(), 1u) << rep.dump();
+	EXPECT_EQ(rep["nvmet_ports"][0]["result"], "adopted");
+	EXPECT_EQ(rep["nvmet_ports"][0]["id"], 3);
+	ASSERT_EQ(rep["nvmet_exports"].size(), 1u);
+	EXPECT_EQ(rep["nvmet_exports"][0]["result"], "adopted");
+	EXPECT_EQ(rep["nvmet_exports"][0]["nqn"], kNqnSrd0);
+	EXPECT_EQ(rep["summary"], Json::parse(R"({"adopted":2,"recreated":0,"failed":0})")) << rep.dump();
+	EXPECT_EQ(nvfs->snapshot(), before);
+
+	// After the nvmet tree is gone (module unloaded): recreated alike.
+	server.reset();
+	app.reset();
+	nvfs = storctl::test::fake_nvmet_tree();
+	start();
+	rep = http("GET", "/v1/status").json()["restore_report"];
+	EXPECT_EQ(rep["summary"], Json::parse(R"({"adopted":0,"recreated":2,"failed":0})")) << rep.dump();
+	EXPECT_EQ(nvfs->snapshot(), before);
+	EXPECT_EQ(http("GET", "/v1/nvmet/exports/srd0").json(), exported);
+
+	// An export that differs is adopted as it is; a missing volume fails;
+	// nothing is removed.
+	server.reset();
+	app.reset();
+	nvfs = storctl::test::fake_nvmet_tree();
+	{
+		auto m = storctl::test::fake_nvmet_manager(nvfs);
+		nvmet::PortSpec p;
+		p.address = "127.0.0.1";
+		p.id = 3;
+		ASSERT_TRUE(m->add_port(p));
+		nvmet::ExportSpec x;
+		x.volume = "/dev/srd0";
+		x.hosts = {kHostB};
+		x.ports = {3};
+		ASSERT_TRUE(m->export_volume(x));
+	}
+	tmp.write("state/state.json", R"({"version":1,"ramdisks":[],"caches":[],
+		"nvmet_ports":[{"id":3,"transport":"tcp","address":"127.0.0.1","service":"4420"},
+			       {"id":70000,"transport":"tcp","address":"127.0.0.1","service":"4420"}],
+		"nvmet_exports":[{"nqn":")" + kNqnSrd0 + R"(","volume":"/dev/srd0","hosts":[")" + kHostA +
+					    R"("],"allow_any_host":false,"ports":[3]},
+			{"nqn":"nqn.2014-08.org.storctl:testhost:srd7","volume":"/dev/srd7","hosts":[")" + kHostA +
+					    R"("],"allow_any_host":false,"ports":[3]}]})");
+	const std::string adopted_before = nvfs->snapshot();
+	start();
+	rep = http("GET", "/v1/status").json()["restore_report"];
+	EXPECT_EQ(rep["summary"], Json::parse(R"({"adopted":2,"recreated":0,"failed":1})")) << rep.dump();
+	ASSERT_EQ(rep["nvmet_exports"].size(), 2u);
+	EXPECT_NE(rep["nvmet_exports"][0]["message"].get<std::string>().find("hosts " + kHostB), std::string::npos)
+		<< rep["nvmet_exports"][0];
+	EXPECT_EQ(rep["nvmet_exports"][1]["result"], "failed");
+	ASSERT_EQ(rep["problems"].size(), 1u);
+	EXPECT_NE(rep["problems"][0].get<std::string>().find("nvmet_ports[1]"), std::string::npos);
+	EXPECT_EQ(nvfs->snapshot(), adopted_before);
+
+	// The export that could not be restored can be dropped from the state.
+	auto del = http("DELETE", "/v1/nvmet/exports/srd7");
+	ASSERT_EQ(del.status, 200) << del.raw;
+	EXPECT_TRUE(del.json().contains("note"));
+	EXPECT_EQ(saved_state()["nvmet_exports"].size(), 1u);
 }

@@ -390,3 +390,43 @@ TEST(DaemonState, ReportCountsCachesAndPrintsText)
 			       "RAM disk contents are not persisted: a recreated RAM disk starts empty "
 			       "(and a cache recreated over it starts cold)\n");
 }
+
+TEST(DaemonState, NvmetRoundTripAndInvalidEntries)
+{
+	State st;
+	st.put_nvmet_port({7, "tcp", "fd00::1", "4421"});
+	st.put_nvmet_port({2, "loop", "", ""});
+	NvmetExportSpec x;
+	x.nqn = "nqn.2014-08.org.storctl:h:srd0";
+	x.volume = "/dev/srd0";
+	x.hosts = {"nqn.2014-08.org.example:a"};
+	x.ports = {2, 7};
+	st.put_nvmet_export(x);
+	ASSERT_EQ(st.nvmet_ports.size(), 2u);
+	EXPECT_EQ(st.nvmet_ports[0].id, 2);
+	std::vector<std::string> problems;
+	auto back = State::from_json(st.to_json(), problems);
+	ASSERT_TRUE(back) << back.error().message;
+	EXPECT_TRUE(problems.empty());
+	EXPECT_EQ(*back, st);
+
+	Json j = st.to_json();
+	j["nvmet_ports"].push_back(Json{{"id", 0u}, {"transport", "tcp"}, {"address", "1.2.3.4"}, {"service", "1"}});
+	j["nvmet_ports"].push_back(Json{{"id", 9u}, {"transport", "udp"}, {"address", "1.2.3.4"}, {"service", "1"}});
+	j["nvmet_ports"].push_back(Json{{"id", 7u}, {"transport", "tcp"}, {"address", "1.2.3.4"}, {"service", "1"}});
+	j["nvmet_exports"].push_back(Json{{"nqn", "bad"}, {"volume", "/dev/srd1"}});
+	j["nvmet_exports"].push_back(Json{{"nqn", "nqn.2014-08.org.storctl:h:srd1"}, {"volume", "/dev/srd1"},
+					  {"hosts", Json::array({"nqn.2014-08.org.example:a"})},
+					  {"allow_any_host", true}});
+	problems.clear();
+	back = State::from_json(j, problems);
+	ASSERT_TRUE(back);
+	EXPECT_EQ(*back, st);
+	ASSERT_EQ(problems.size(), 5u);
+	EXPECT_NE(problems[2].find("appears twice"), std::string::npos) << problems[2];
+
+	EXPECT_TRUE(st.erase_nvmet_port(7));
+	EXPECT_FALSE(st.erase_nvmet_port(7));
+	EXPECT_TRUE(st.erase_nvmet_export(x.nqn));
+	EXPECT_TRUE(st.nvmet_exports.empty());
+}
