@@ -110,9 +110,9 @@ note "kill -9, nvmet torn down and unloaded: the restart recreates"
 kill -9 "$DPID"
 wait_gone "$DPID"
 nvmet_teardown
-modprobe -r nvmet-tcp nvmet 2>/dev/null || true
-[ ! -d "$NVMET" ] || [ -z "$(ls -A "$NVMET/ports" "$NVMET/subsystems" "$NVMET/hosts")" ] ||
-	fail "nvmet not torn down"
+modprobe -r nvmet-tcp nvmet || fail "could not unload nvmet-tcp and nvmet"
+[ ! -d /sys/module/nvmet ] || fail "nvmet still loaded"
+[ ! -d "$NVMET" ] || fail "nvmet configfs still there after the unload"
 rm -f "$PIDFILE"
 start_daemon
 want 200 GET /v1/status
