@@ -26,24 +26,13 @@
 #include <storctl/nvmet.hpp>
 
 #include "command.hpp"
+#include "json_output.hpp"
 
 namespace storctl::cli {
 
 // --- rendering ----------------------------------------------------------------
 
 namespace {
-
-Json string_or_null(const std::string &s) { return s.empty() ? Json(nullptr) : Json(s); }
-
-// Service ids are numbers for tcp and rdma.
-Json service_json(const std::string &s)
-{
-	if (s.empty())
-		return nullptr;
-	if (s.size() <= 5 && s.find_first_not_of("0123456789") == std::string::npos)
-		return std::stoul(s);
-	return s;
-}
 
 std::string port_address_text(const nvmet::PortInfo &p)
 {
@@ -112,72 +101,13 @@ std::string table(const std::vector<std::vector<std::string>> &rows)
 
 } // namespace
 
-/// Port object: id, transport, family, address, service (number; null for
-/// loop), exports (NQNs).
-Json nvmet_port_to_json(const nvmet::PortInfo &p)
-{
-	Json j = Json::object();
-	j["id"] = p.id;
-	j["transport"] = string_or_null(p.transport);
-	j["family"] = string_or_null(p.family);
-	j["address"] = string_or_null(p.address);
-	j["service"] = service_json(p.service);
-	j["exports"] = p.subsystems;
-	return j;
-}
-
-Json nvmet_ports_to_json(const std::vector<nvmet::PortInfo> &ports)
-{
-	Json j = Json::array();
-	for (const auto &p : ports)
-		j.push_back(nvmet_port_to_json(p));
-	return j;
-}
-
-/// Export object: nqn, volume, namespaces [{nsid, device_path, uuid, nguid,
-/// enabled}], allow_any_host, hosts, ports, serial, model, managed.
-Json nvmet_export_to_json(const nvmet::ExportInfo &e)
-{
-	Json j = Json::object();
-	j["nqn"] = e.nqn;
-	j["volume"] = string_or_null(e.volume);
-	Json ns = Json::array();
-	for (const auto &n : e.namespaces)
-		ns.push_back({{"nsid", n.nsid},
-			      {"device_path", string_or_null(n.device_path)},
-			      {"uuid", n.uuid},
-			      {"nguid", n.nguid},
-			      {"enabled", n.enabled}});
-	j["namespaces"] = ns;
-	j["allow_any_host"] = e.allow_any_host;
-	j["hosts"] = e.hosts;
-	j["ports"] = e.ports;
-	j["serial"] = e.serial;
-	j["model"] = string_or_null(e.model);
-	j["managed"] = e.managed;
-	return j;
-}
-
-Json nvmet_exports_to_json(const std::vector<nvmet::ExportInfo> &exports)
-{
-	Json j = Json::array();
-	for (const auto &e : exports)
-		j.push_back(nvmet_export_to_json(e));
-	return j;
-}
-
-Json nvmet_unexport_to_json(const nvmet::UnexportResult &r)
-{
-	Json j = Json::object();
-	j["nqn"] = r.nqn;
-	j["volume"] = string_or_null(r.volume);
-	j["removed"] = r.removed;
-	j["hosts_removed"] = r.hosts_removed;
-	j["ports_removed"] = r.ports_removed;
-	j["allow_any_host_revoked"] = r.any_host_revoked;
-	j["host_entries_removed"] = r.host_entries_removed;
-	return j;
-}
+// The JSON objects are daemon/json_output.cpp's: the API answers with the
+// same ones.
+using daemon::nvmet_export_json;
+using daemon::nvmet_export_list_json;
+using daemon::nvmet_port_json;
+using daemon::nvmet_port_list_json;
+using daemon::nvmet_unexport_json;
 
 std::string format_nvmet_port_added(const nvmet::PortAddResult &r)
 {
@@ -320,7 +250,7 @@ void add_port_group(CLI::App &grp, Context &ctx)
 			auto r = nvmet::Manager::make_default().add_port(spec);
 			if (!r)
 				return std::move(r).error();
-			Json j = nvmet_port_to_json(r->port);
+			Json j = nvmet_port_json(r->port);
 			j["created"] = r->created;
 			emit(cx, j, format_nvmet_port_added(*r));
 			return ok();
@@ -348,7 +278,7 @@ void add_port_group(CLI::App &grp, Context &ctx)
 			auto ports = nvmet::Manager::make_default().ports();
 			if (!ports)
 				return std::move(ports).error();
-			emit(cx, nvmet_ports_to_json(*ports), format_nvmet_port_table(*ports));
+			emit(cx, nvmet_port_list_json(*ports), format_nvmet_port_table(*ports));
 			return ok();
 		};
 	});
@@ -387,7 +317,7 @@ void add_export(CLI::App &grp, Context &ctx)
 			auto r = nvmet::Manager::make_default().export_volume(spec);
 			if (!r)
 				return std::move(r).error();
-			Json j = nvmet_export_to_json(r->info);
+			Json j = nvmet_export_json(r->info);
 			j["created"] = r->created;
 			emit(cx, j, format_nvmet_exported(*r));
 			return ok();
@@ -422,7 +352,7 @@ void add_unexport(CLI::App &grp, Context &ctx)
 			auto r = nvmet::Manager::make_default().unexport(spec);
 			if (!r)
 				return std::move(r).error();
-			emit(cx, nvmet_unexport_to_json(*r), format_nvmet_unexported(*r));
+			emit(cx, nvmet_unexport_json(*r), format_nvmet_unexported(*r));
 			return ok();
 		};
 	});
@@ -436,7 +366,7 @@ void add_list(CLI::App &grp, Context &ctx)
 			auto exports = nvmet::Manager::make_default().exports();
 			if (!exports)
 				return std::move(exports).error();
-			emit(cx, nvmet_exports_to_json(*exports), format_nvmet_export_table(*exports));
+			emit(cx, nvmet_export_list_json(*exports), format_nvmet_export_table(*exports));
 			return ok();
 		};
 	});

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
 // Output of `storctl nvmet`: JSON shapes (exact key sets) and text lines.
-// The renderers live in cli/nvmet.cpp, which this test binary compiles in
-// (see CMakeLists.txt); they are declared here.
+// The text renderers live in cli/nvmet.cpp, which this test binary compiles
+// in (see CMakeLists.txt) and are declared here; the JSON objects are
+// daemon/json_output.cpp's (storctl_json), shared with the API.
 #include <string>
 #include <vector>
 
@@ -11,13 +12,15 @@
 
 #include <storctl/nvmet.hpp>
 
+#include "json_output.hpp"
+
 namespace storctl::cli {
 using Json = nlohmann::json;
-Json nvmet_port_to_json(const nvmet::PortInfo &p);
-Json nvmet_ports_to_json(const std::vector<nvmet::PortInfo> &ports);
-Json nvmet_export_to_json(const nvmet::ExportInfo &e);
-Json nvmet_exports_to_json(const std::vector<nvmet::ExportInfo> &exports);
-Json nvmet_unexport_to_json(const nvmet::UnexportResult &r);
+using daemon::nvmet_export_json;
+using daemon::nvmet_export_list_json;
+using daemon::nvmet_port_json;
+using daemon::nvmet_port_list_json;
+using daemon::nvmet_unexport_json;
 std::string format_nvmet_port_added(const nvmet::PortAddResult &r);
 std::string format_nvmet_port_table(const std::vector<nvmet::PortInfo> &ports);
 std::string format_nvmet_exported(const nvmet::ExportResult &r);
@@ -59,37 +62,37 @@ nvmet::ExportInfo srd0_export()
 
 TEST(NvmetOutput, PortJson)
 {
-	Json j = nvmet_port_to_json(tcp_port());
+	Json j = nvmet_port_json(tcp_port());
 	EXPECT_EQ(keys(j), (std::vector<std::string>{"address", "exports", "family", "id", "service",
 						     "transport"}));
 	EXPECT_EQ(j["id"], 1);
 	EXPECT_EQ(j["service"], 4420);
 	EXPECT_EQ(j["exports"][0], "nqn.2014-08.org.storctl:h:srd0");
 	nvmet::PortInfo loop{2, "loop", "", "", "", {}};
-	Json l = nvmet_port_to_json(loop);
+	Json l = nvmet_port_json(loop);
 	EXPECT_TRUE(l["address"].is_null());
 	EXPECT_TRUE(l["family"].is_null());
 	EXPECT_TRUE(l["service"].is_null());
 	EXPECT_TRUE(l["exports"].is_array());
-	EXPECT_EQ(nvmet_ports_to_json({}).dump(), "[]");
+	EXPECT_EQ(nvmet_port_list_json({}).dump(), "[]");
 }
 
 TEST(NvmetOutput, ExportJson)
 {
-	Json j = nvmet_export_to_json(srd0_export());
+	Json j = nvmet_export_json(srd0_export());
 	EXPECT_EQ(keys(j), (std::vector<std::string>{"allow_any_host", "hosts", "managed", "model",
 						     "namespaces", "nqn", "ports", "serial",
 						     "volume"}));
 	EXPECT_EQ(keys(j["namespaces"][0]),
 		  (std::vector<std::string>{"device_path", "enabled", "nguid", "nsid", "uuid"}));
 	EXPECT_EQ(j["ports"][0], 1);
-	EXPECT_EQ(nvmet_exports_to_json({}).dump(), "[]");
+	EXPECT_EQ(nvmet_export_list_json({}).dump(), "[]");
 
 	nvmet::UnexportResult u;
 	u.nqn = "n";
 	u.volume = "/dev/srd0";
 	u.removed = true;
-	Json uj = nvmet_unexport_to_json(u);
+	Json uj = nvmet_unexport_json(u);
 	EXPECT_EQ(keys(uj), (std::vector<std::string>{"allow_any_host_revoked", "host_entries_removed",
 						      "hosts_removed", "nqn", "ports_removed", "removed",
 						      "volume"}));
