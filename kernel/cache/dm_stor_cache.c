@@ -24,6 +24,7 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/percpu.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -93,7 +94,11 @@ struct sc_opt {
 
 struct sc_cache;
 
-/* One promotion: pages holding a copy of the block, written to the cache. */
+/*
+ * One promotion: pages holding a copy of the block, written to the cache.
+ * Released fills keep their pages in a small per-target pool (see
+ * sc_fill_free()), so a miss does not allocate a block's worth of pages.
+ */
 struct sc_fill {
 	struct list_head list;
 	struct sc_cache *c;
@@ -101,7 +106,11 @@ struct sc_fill {
 	struct bio *orig;	/* SC_BIO_EXTEND: the partial read to answer */
 	u32 cblock;
 	u32 gen;
+	struct page *pages[];	/* c->fill_pages of them */
 };
+
+/* The fill pool holds at most this much memory (and 4..64 fills). */
+#define SC_FILL_POOL_BYTES	SZ_4M
 
 /*
  * Each device a stor-cache target uses is claimed module-wide: two targets
@@ -152,9 +161,13 @@ struct sc_cache {
 
 	struct workqueue_struct *wq;
 	struct work_struct work;
-	spinlock_t work_lock;	/* protects the two lists below */
+	spinlock_t work_lock;	/* protects the lists below and nr_pooled */
 	struct bio_list retries;
 	struct list_head fills;
+	struct list_head fill_pool;	/* released fills, pages kept */
+	u32 nr_pooled;
+	u32 max_pooled;
+	u32 fill_pages;		/* pages per fill: one cache block */
 
 	atomic_t nr_fills;	/* promotions allocated and not yet freed */
 	wait_queue_head_t fill_wait;
@@ -305,39 +318,105 @@ static void sc_stripes_add(struct sc_cache *c, u64 first, u64 n, int delta)
 
 /* ------------------------------------------------------------ fills */
 
+static void sc_fill_destroy(struct sc_cache *c, struct sc_fill *f)
+{
+	u32 i;
+
+	for (i = 0; i < c->fill_pages; i++)
+		__free_page(f->pages[i]);
+	kfree(f);
+}
+
+/* Keep @f's pages in the pool for the next miss, or free them. */
+static void sc_fill_put_pages(struct sc_cache *c, struct sc_fill *f)
+{
+	unsigned long flags;
+	bool pooled = false;
+
+	spin_lock_irqsave(&c->work_lock, flags);
+	if (c->nr_pooled < c->max_pooled) {
+		list_add(&f->list, &c->fill_pool);
+		c->nr_pooled++;
+		pooled = true;
+	}
+	spin_unlock_irqrestore(&c->work_lock, flags);
+	if (!pooled)
+		sc_fill_destroy(c, f);
+}
+
+/* The fill's I/O is over (or never started).  Any context. */
 static void sc_fill_free(struct sc_fill *f)
 {
 	struct sc_cache *c = f->c;
-	unsigned short i;
 
-	for (i = 0; i < f->bio->bi_vcnt; i++)
-		__free_page(f->bio->bi_io_vec[i].bv_page);
 	bio_put(f->bio);
-	kfree(f);
+	f->bio = NULL;
+	sc_fill_put_pages(c, f);
 	if (atomic_dec_and_test(&c->nr_fills))
 		wake_up_all(&c->fill_wait);
+}
+
+/* A fill with its pages, from the pool or newly allocated. */
+static struct sc_fill *sc_fill_get(struct sc_cache *c, gfp_t gfp)
+{
+	struct sc_fill *f = NULL;
+	unsigned long flags;
+	u32 i;
+
+	spin_lock_irqsave(&c->work_lock, flags);
+	if (c->nr_pooled) {
+		f = list_first_entry(&c->fill_pool, struct sc_fill, list);
+		list_del(&f->list);
+		c->nr_pooled--;
+	}
+	spin_unlock_irqrestore(&c->work_lock, flags);
+	if (f)
+		return f;
+
+	f = kmalloc(struct_size(f, pages, c->fill_pages), gfp);
+	if (!f)
+		return NULL;
+	for (i = 0; i < c->fill_pages; i++) {
+		f->pages[i] = alloc_page(gfp);
+		if (!f->pages[i])
+			goto free_pages;
+	}
+	return f;
+
+free_pages:
+	while (i--)
+		__free_page(f->pages[i]);
+	kfree(f);
+	return NULL;
+}
+
+static void sc_fill_pool_drain(struct sc_cache *c)
+{
+	struct sc_fill *f, *tmp;
+
+	list_for_each_entry_safe(f, tmp, &c->fill_pool, list) {
+		list_del(&f->list);
+		sc_fill_destroy(c, f);
+	}
+	c->nr_pooled = 0;
 }
 
 static struct sc_fill *sc_fill_alloc(struct sc_cache *c, u32 cb, u32 gen)
 {
 	const gfp_t gfp = GFP_NOWAIT | __GFP_NOWARN;
-	unsigned int nr = (c->block_sectors << SECTOR_SHIFT) >> PAGE_SHIFT;
-	struct sc_fill *f;
-	unsigned int i;
+	struct sc_fill *f = sc_fill_get(c, gfp);
+	u32 i;
 
-	f = kmalloc(sizeof(*f), gfp);
 	if (!f)
 		return NULL;
-	f->bio = bio_alloc_bioset(c->cache->bdev, nr, REQ_OP_WRITE, gfp, &c->bs);
-	if (!f->bio)
-		goto free_f;
-	for (i = 0; i < nr; i++) {
-		struct page *page = alloc_page(gfp);
-
-		if (!page)
-			goto free_pages;
-		__bio_add_page(f->bio, page, PAGE_SIZE, 0);
+	f->bio = bio_alloc_bioset(c->cache->bdev, c->fill_pages, REQ_OP_WRITE,
+				  gfp, &c->bs);
+	if (!f->bio) {
+		sc_fill_put_pages(c, f);
+		return NULL;
 	}
+	for (i = 0; i < c->fill_pages; i++)
+		__bio_add_page(f->bio, f->pages[i], PAGE_SIZE, 0);
 	f->bio->bi_iter.bi_sector = (sector_t)cb << c->block_shift;
 	f->c = c;
 	f->orig = NULL;
@@ -346,14 +425,6 @@ static struct sc_fill *sc_fill_alloc(struct sc_cache *c, u32 cb, u32 gen)
 	INIT_LIST_HEAD(&f->list);
 	atomic_inc(&c->nr_fills);
 	return f;
-
-free_pages:
-	for (i = 0; i < f->bio->bi_vcnt; i++)
-		__free_page(f->bio->bi_io_vec[i].bv_page);
-	bio_put(f->bio);
-free_f:
-	kfree(f);
-	return NULL;
 }
 
 /* Copy the data of a completed read (@iter as submitted) into @f's pages. */
@@ -369,7 +440,7 @@ static void sc_fill_copy(struct sc_fill *f, struct bio *src,
 
 		/* The iterator advances by bv.bv_len: leave @bv alone. */
 		while (done < bv.bv_len) {
-			struct bio_vec *d = &f->bio->bi_io_vec[off >> PAGE_SHIFT];
+			struct page *d = f->pages[off >> PAGE_SHIFT];
 			unsigned int doff = off & (PAGE_SIZE - 1);
 			unsigned int n = min_t(unsigned int, bv.bv_len - done,
 					       PAGE_SIZE - doff);
@@ -379,7 +450,7 @@ static void sc_fill_copy(struct sc_fill *f, struct bio *src,
 				.bv_len = n,
 			};
 
-			memcpy_from_bvec(page_address(d->bv_page) + doff, &part);
+			memcpy_from_bvec(page_address(d) + doff, &part);
 			done += n;
 			off += n;
 		}
@@ -399,7 +470,7 @@ static void sc_fill_copy_out(struct sc_fill *f, size_t off, struct bio *dst)
 		unsigned int done = 0;
 
 		while (done < bv.bv_len) {
-			struct bio_vec *s = &f->bio->bi_io_vec[off >> PAGE_SHIFT];
+			struct page *s = f->pages[off >> PAGE_SHIFT];
 			unsigned int soff = off & (PAGE_SIZE - 1);
 			unsigned int n = min_t(unsigned int, bv.bv_len - done,
 					       PAGE_SIZE - soff);
@@ -409,7 +480,7 @@ static void sc_fill_copy_out(struct sc_fill *f, size_t off, struct bio *dst)
 				.bv_len = n,
 			};
 
-			memcpy_to_bvec(&part, page_address(s->bv_page) + soff);
+			memcpy_to_bvec(&part, page_address(s) + soff);
 			done += n;
 			off += n;
 		}
@@ -999,6 +1070,7 @@ static void sc_free(struct sc_cache *c)
 	sc_release_devices(c);
 	if (c->wq)
 		destroy_workqueue(c->wq);
+	sc_fill_pool_drain(c);
 	bioset_exit(&c->bs);
 	free_percpu(c->stats);
 	kvfree(c->policy_mem);
@@ -1141,6 +1213,7 @@ static int sc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	spin_lock_init(&c->work_lock);
 	bio_list_init(&c->retries);
 	INIT_LIST_HEAD(&c->fills);
+	INIT_LIST_HEAD(&c->fill_pool);
 	INIT_WORK(&c->work, sc_worker);
 	init_waitqueue_head(&c->fill_wait);
 	atomic_set(&c->nr_fills, 0);
@@ -1153,6 +1226,9 @@ static int sc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	}
 	c->block_sectors = bs;
 	c->block_shift = ilog2(bs);
+	c->fill_pages = (bs << SECTOR_SHIFT) >> PAGE_SHIFT;
+	c->max_pooled = clamp_t(u32, SC_FILL_POOL_BYTES / (bs << SECTOR_SHIFT),
+				4, 64);
 	if (((ti->len + bs - 1) >> c->block_shift) >= SC_NO_OBLOCK) {
 		ti->error = "Origin has more than 2^32 - 2 blocks: use a larger block size";
 		goto bad;
