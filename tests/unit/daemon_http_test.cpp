@@ -4,6 +4,7 @@
 // random loopback port, in-process, over the fake control device
 // (fake_srd.hpp) and a fake sysfs/proc tree; requests go through a tiny
 // raw-socket HTTP client so malformed input can be sent as is.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -552,6 +553,33 @@ TEST_F(DaemonHttp, CacheLifecycle)
 	EXPECT_TRUE(kernel->dm.empty());
 	EXPECT_EQ(saved_state()["caches"], Json::array());
 	expect_error(http("DELETE", "/v1/caches/sc_srd0"), 404, "not_found", "second DELETE");
+}
+
+TEST_F(DaemonHttp, StopFlushesManagedWriteBackCachesOnly)
+{
+	start();
+	auto wb = http("POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wb",
+		"name":"fast"})");
+	ASSERT_EQ(wb.status, 201) << wb.raw;
+	kernel->calls.clear();
+	auto f = app->flush_write_back_caches(std::chrono::seconds(5));
+	ASSERT_EQ(f.size(), 1u);
+	EXPECT_EQ(f[0].name, "fast");
+	EXPECT_TRUE(f[0].ok) << f[0].message;
+	EXPECT_EQ(f[0].message,
+		  "stop: write-back cache fast: 0 dirty blocks written back to the origin /dev/srd0");
+	EXPECT_NE(std::find(kernel->calls.begin(), kernel->calls.end(), "message fast flush"),
+		  kernel->calls.end());
+	EXPECT_TRUE(kernel->dm.count("fast"));  // the cache stays
+	EXPECT_TRUE(kernel->removals().empty());
+	ASSERT_EQ(http("DELETE", "/v1/caches/fast").status, 200);
+
+	// A wt cache has nothing to write back: no flush message.
+	auto wt = http("POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wt"})");
+	ASSERT_EQ(wt.status, 201) << wt.raw;
+	kernel->calls.clear();
+	EXPECT_TRUE(app->flush_write_back_caches(std::chrono::seconds(5)).empty());
+	EXPECT_TRUE(kernel->calls.empty());
 }
 
 TEST_F(DaemonHttp, CacheCreateOptionsReachTheTable)
