@@ -492,6 +492,29 @@ Result<nvmet::ExportInfo> App::change_export(std::string_view volume, const Nvme
 	return now;
 }
 
+Result<nvmet::UnexportResult> App::unexport(const nvmet::UnexportSpec &spec, bool &state_only) const
+{
+	if (spec.hosts.empty() && spec.ports.empty() && !spec.allow_any_host)
+		return unexport_volume(spec.volume, state_only);
+	state_only = false;
+	std::lock_guard lock(mutate_mu_);
+	std::lock_guard nvmet_lock(nvmet_mu_);
+	auto r = nvmet_->unexport(spec);
+	if (!r)
+		return r;
+	auto now = nvmet_->find_export(r->nqn);
+	if (!now)
+		return std::move(now).error();
+	if (state().find_nvmet_export(r->nqn))
+		if (auto w = commit([&](State &s) { s.put_nvmet_export(nvmet_export_spec(*now)); }, true); !w) {
+			log_error("cannot save the state after changing the export " + r->nqn + ": " +
+				  w.error().message);
+			return state_write_error("the export " + r->nqn + " was changed", w.error());
+		}
+	log_info("changed the export " + r->nqn);
+	return r;
+}
+
 Result<nvmet::UnexportResult> App::unexport_volume(std::string_view volume, bool &state_only) const
 {
 	state_only = false;

@@ -123,6 +123,10 @@ public:
 	/// removals are undone (configfs as before).
 	Result<nvmet::ExportInfo> change_export(std::string_view volume, const NvmetExportPatch &change) const;
 	Result<nvmet::UnexportResult> unexport_volume(std::string_view volume, bool &state_only) const;
+	/// `storctl nvmet unexport`: with hosts, ports or allow_any_host only
+	/// those are taken away (the state keeps the export as it is then);
+	/// without, like unexport_volume.
+	Result<nvmet::UnexportResult> unexport(const nvmet::UnexportSpec &spec, bool &state_only) const;
 
 private:
 	/// Apply @change to a copy of the state and write it.  The in-memory

@@ -1089,6 +1089,29 @@ TEST_F(DaemonHttp, NvmetPortsAndExports)
 	expect_error(http("DELETE", "/v1/nvmet/ports/x"), 422, "invalid_argument", "port id not a number");
 	expect_error(http("DELETE", "/v1/nvmet/ports/2"), 404, "not_found", "no such port");
 
+	// The unexport action (storctl --url nvmet unexport): bad bodies
+	// change nothing; a partial one keeps the export and the state follows.
+	const std::string kept = nvfs->snapshot();
+	expect_error(http("POST", "/v1/nvmet/actions/unexport", R"({"hosts":[]})"), 422, "invalid_argument",
+		     "unexport without volume");
+	expect_error(http("POST", "/v1/nvmet/actions/unexport", R"({"volume":"srd0","hosts":"x"})"), 400,
+		     "bad_request", "hosts not an array");
+	expect_error(http("POST", "/v1/nvmet/actions/unexport", R"({"volume":"srd0","color":1})"), 422,
+		     "invalid_argument", "unknown key");
+	expect_error(http("POST", "/v1/nvmet/actions/unexport",
+			  R"({"volume":"srd0","hosts":["nqn.2014-08.org.example:nobody"]})"),
+		     404, "not_found", "host not on the export");
+	expect_error(http("POST", "/v1/nvmet/actions/unexport", R"({"volume":"srd0","allow_any_host":true})"),
+		     422, "invalid_argument", "export does not allow any host");
+	EXPECT_EQ(nvfs->snapshot(), kept);
+	ASSERT_EQ(http("POST", "/v1/nvmet/exports", R"({"volume":"srd0","hosts":[")" + kHostB + R"("]})").status,
+		  200);
+	r = http("POST", "/v1/nvmet/actions/unexport", R"({"volume":"srd0","hosts":[")" + kHostB + R"("]})");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	EXPECT_EQ(r.json()["removed"], false);
+	EXPECT_EQ(r.json()["hosts_removed"], Json::array({kHostB}));
+	EXPECT_EQ(saved_state()["nvmet_exports"][0]["hosts"], Json::array({kHostA}));
+
 	r = http("DELETE", "/v1/nvmet/exports/srd0");
 	ASSERT_EQ(r.status, 200) << r.raw;
 	EXPECT_EQ(r.json()["removed"], true);

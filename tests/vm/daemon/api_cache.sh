@@ -183,7 +183,7 @@ for args in "ramdisk info srd9" "ramdisk remove srd1" "ramdisk create 1000" "cac
 	assert_ne "$RC" 0 "exit code of $args"
 	assert_eq "$(<"$_T/e")" "$lerr" "error of storctl --url ... $args"
 done
-expect_rc 7 "does not work through storctld" -- "${R[@]}" nvmet list
+expect_rc 7 "does not work through storctld" -- "${R[@]}" restore
 expect_rc 1 "cannot reach storctld" -- "$STORCTL" --url http://127.0.0.1:9 ramdisk list
 assert_eq "$(run_ok "${R[@]}" ramdisk remove srd5)" "removed srd5" "--url remove"
 assert_eq "$(sc ramdisk remove srd6)" "removed srd6" "local remove"
