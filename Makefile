@@ -110,6 +110,9 @@ PREFIX  ?= /usr/local
 DESTDIR ?=
 MODDIR   = $(DESTDIR)/lib/modules/$(KVER)/updates/storctl
 MODLIST  = $(BUILD)/install_modules.txt
+# run after the modules are installed without DESTDIR (tests/vm/systemd
+# passes DEPMOD=: and brings index files depmod made on the host)
+DEPMOD  ?= depmod -a
 
 .PHONY: install install-files uninstall
 install: all
@@ -123,7 +126,7 @@ install-files:
 		for m in $$(cd $(BUILD)/modules/$(KVER) && find . -name '*.ko' | sort); do \
 			install -D -m 0644 $(BUILD)/modules/$(KVER)/$$m $(MODDIR)/$$(basename $$m) || exit 1; \
 			echo $(MODDIR)/$$(basename $$m) >>$(MODLIST); done; \
-		if [ -z "$(DESTDIR)" ]; then depmod -a $(KVER); fi; \
+		if [ -z "$(DESTDIR)" ]; then $(DEPMOD) $(KVER); fi; \
 	else echo "note: no modules built for $(KVER); installed userspace only"; fi
 
 uninstall:

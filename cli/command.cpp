@@ -50,6 +50,26 @@ private:
 	CacheManager m_;
 };
 
+class LocalNvmet final : public NvmetService {
+public:
+	explicit LocalNvmet(nvmet::Manager m) : m_(std::move(m)) {}
+	Result<nvmet::PortAddResult> add_port(const nvmet::PortSpec &spec) override { return m_.add_port(spec); }
+	Result<void> remove_port(std::uint16_t id) override { return m_.remove_port(id); }
+	Result<std::vector<nvmet::PortInfo>> ports() override { return m_.ports(); }
+	Result<nvmet::ExportResult> export_volume(const nvmet::ExportSpec &spec) override
+	{
+		return m_.export_volume(spec);
+	}
+	Result<nvmet::UnexportResult> unexport(const nvmet::UnexportSpec &spec) override
+	{
+		return m_.unexport(spec);
+	}
+	Result<std::vector<nvmet::ExportInfo>> exports() override { return m_.exports(); }
+
+private:
+	nvmet::Manager m_;
+};
+
 } // namespace
 
 Result<std::unique_ptr<RamdiskService>> Context::ramdisks() const
@@ -73,6 +93,17 @@ Result<std::unique_ptr<CacheService>> Context::caches() const
 	}
 	return std::unique_ptr<CacheService>(std::make_unique<LocalCaches>(
 		CacheManager::make_default(env_or(kEnvSysfs, kDefaultSysfsRoot))));
+}
+
+Result<std::unique_ptr<NvmetService>> Context::nvmet() const
+{
+	if (!url.empty()) {
+		auto client = RemoteClient::from_env(url);
+		if (!client)
+			return std::move(client).error();
+		return make_remote_nvmet(std::move(*client));
+	}
+	return std::unique_ptr<NvmetService>(std::make_unique<LocalNvmet>(nvmet::Manager::make_default()));
 }
 
 std::unique_ptr<Printer> Context::printer() const

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include <storctl/cache.hpp>
+#include <storctl/nvmet.hpp>
 #include <storctl/ramdisk.hpp>
 #include <storctl/result.hpp>
 
@@ -52,6 +53,18 @@ public:
 	virtual Result<CacheRemoval> remove(std::string_view name, const CacheRemoveOptions &opts) = 0;
 };
 
+/// What the nvmet verbs need (nvmet::Manager's operations).
+class NvmetService {
+public:
+	virtual ~NvmetService() = default;
+	virtual Result<nvmet::PortAddResult> add_port(const nvmet::PortSpec &spec) = 0;
+	virtual Result<void> remove_port(std::uint16_t id) = 0;
+	virtual Result<std::vector<nvmet::PortInfo>> ports() = 0;
+	virtual Result<nvmet::ExportResult> export_volume(const nvmet::ExportSpec &spec) = 0;
+	virtual Result<nvmet::UnexportResult> unexport(const nvmet::UnexportSpec &spec) = 0;
+	virtual Result<std::vector<nvmet::ExportInfo>> exports() = 0;
+};
+
 struct Context;
 using Action = std::function<Result<void>(Context &)>;
 
@@ -70,6 +83,8 @@ struct Context {
 	Result<std::unique_ptr<RamdiskService>> ramdisks() const;
 	/// Caches here, or through storctld at url.
 	Result<std::unique_ptr<CacheService>> caches() const;
+	/// NVMe-oF ports and exports here, or through storctld at url.
+	Result<std::unique_ptr<NvmetService>> nvmet() const;
 };
 
 using RegisterFn = void (*)(CLI::App &app, Context &ctx);

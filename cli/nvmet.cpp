@@ -247,7 +247,10 @@ void add_port_group(CLI::App &grp, Context &ctx)
 					return std::move(id).error();
 				spec.id = *id;
 			}
-			auto r = nvmet::Manager::make_default().add_port(spec);
+			auto svc = cx.nvmet();
+			if (!svc)
+				return std::move(svc).error();
+			auto r = (*svc)->add_port(spec);
 			if (!r)
 				return std::move(r).error();
 			Json j = nvmet_port_json(r->port);
@@ -265,7 +268,10 @@ void add_port_group(CLI::App &grp, Context &ctx)
 			auto id = nvmet::parse_port_id(ra->id);
 			if (!id)
 				return std::move(id).error();
-			if (auto r = nvmet::Manager::make_default().remove_port(*id); !r)
+			auto svc = cx.nvmet();
+			if (!svc)
+				return std::move(svc).error();
+			if (auto r = (*svc)->remove_port(*id); !r)
 				return r;
 			emit(cx, Json{{"removed_port", *id}}, "removed port " + std::to_string(*id) + "\n");
 			return ok();
@@ -275,7 +281,10 @@ void add_port_group(CLI::App &grp, Context &ctx)
 	auto *ls = port->add_subcommand("list", "List ports (table, or a JSON array with --json)");
 	ls->callback([&ctx] {
 		ctx.action = [](Context &cx) -> Result<void> {
-			auto ports = nvmet::Manager::make_default().ports();
+			auto svc = cx.nvmet();
+			if (!svc)
+				return std::move(svc).error();
+			auto ports = (*svc)->ports();
 			if (!ports)
 				return std::move(ports).error();
 			emit(cx, nvmet_port_list_json(*ports), format_nvmet_port_table(*ports));
@@ -314,7 +323,10 @@ void add_export(CLI::App &grp, Context &ctx)
 			spec.hosts = a->hosts;
 			spec.allow_any_host = a->allow_any_host;
 			spec.nqn = a->nqn;
-			auto r = nvmet::Manager::make_default().export_volume(spec);
+			auto svc = cx.nvmet();
+			if (!svc)
+				return std::move(svc).error();
+			auto r = (*svc)->export_volume(spec);
 			if (!r)
 				return std::move(r).error();
 			Json j = nvmet_export_json(r->info);
@@ -349,7 +361,10 @@ void add_unexport(CLI::App &grp, Context &ctx)
 			spec.ports = *ids;
 			spec.hosts = a->hosts;
 			spec.allow_any_host = a->allow_any_host;
-			auto r = nvmet::Manager::make_default().unexport(spec);
+			auto svc = cx.nvmet();
+			if (!svc)
+				return std::move(svc).error();
+			auto r = (*svc)->unexport(spec);
 			if (!r)
 				return std::move(r).error();
 			emit(cx, nvmet_unexport_json(*r), format_nvmet_unexported(*r));
@@ -363,7 +378,10 @@ void add_list(CLI::App &grp, Context &ctx)
 	auto *c = grp.add_subcommand("list", "List exports (table, or a JSON array with --json)");
 	c->callback([&ctx] {
 		ctx.action = [](Context &cx) -> Result<void> {
-			auto exports = nvmet::Manager::make_default().exports();
+			auto svc = cx.nvmet();
+			if (!svc)
+				return std::move(svc).error();
+			auto exports = (*svc)->exports();
 			if (!exports)
 				return std::move(exports).error();
 			emit(cx, nvmet_export_list_json(*exports), format_nvmet_export_table(*exports));
@@ -381,7 +399,7 @@ void register_nvmet(CLI::App &app, Context &ctx)
 	add_list(*grp, ctx);
 }
 
-const CommandRegistrar registrar{"nvmet", &register_nvmet};
+const CommandRegistrar registrar{"nvmet", &register_nvmet, true};
 
 } // namespace
 

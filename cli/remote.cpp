@@ -190,6 +190,90 @@ private:
 	RemoteClient c_;
 };
 
+template <typename T, typename F>
+Result<std::vector<T>> list_of(Result<Json> j, const char *what, F from_json)
+{
+	if (!j)
+		return std::move(j).error();
+	if (!j->is_array())
+		return bad_answer(std::string(what) + " is not an array");
+	std::vector<T> out;
+	for (const Json &e : *j) {
+		auto x = from_json(e);
+		if (!x)
+			return std::move(x).error();
+		out.push_back(std::move(*x));
+	}
+	return out;
+}
+
+Result<bool> created_flag(const Json &j)
+{
+	auto it = j.find("created");
+	if (it == j.end() || !it->is_boolean())
+		return bad_answer("field created missing or of the wrong type");
+	return it->get<bool>();
+}
+
+class RemoteNvmet final : public NvmetService {
+public:
+	explicit RemoteNvmet(RemoteClient c) : c_(std::move(c)) {}
+
+	Result<nvmet::PortAddResult> add_port(const nvmet::PortSpec &spec) override
+	{
+		auto j = c_.call("POST", "/v1/nvmet/ports", nvmet_port_create_body(spec));
+		if (!j)
+			return std::move(j).error();
+		auto p = nvmet_port_from_json(*j);
+		if (!p)
+			return std::move(p).error();
+		auto created = created_flag(*j);
+		if (!created)
+			return std::move(created).error();
+		return nvmet::PortAddResult{std::move(*p), *created};
+	}
+	Result<void> remove_port(std::uint16_t id) override
+	{
+		auto j = c_.call("DELETE", "/v1/nvmet/ports/" + std::to_string(id));
+		if (!j)
+			return std::move(j).error();
+		return ok();
+	}
+	Result<std::vector<nvmet::PortInfo>> ports() override
+	{
+		return list_of<nvmet::PortInfo>(c_.call("GET", "/v1/nvmet/ports"), "GET /v1/nvmet/ports",
+						nvmet_port_from_json);
+	}
+	Result<nvmet::ExportResult> export_volume(const nvmet::ExportSpec &spec) override
+	{
+		auto j = c_.call("POST", "/v1/nvmet/exports", nvmet_export_body(spec));
+		if (!j)
+			return std::move(j).error();
+		auto e = nvmet_export_from_json(*j);
+		if (!e)
+			return std::move(e).error();
+		auto created = created_flag(*j);
+		if (!created)
+			return std::move(created).error();
+		return nvmet::ExportResult{std::move(*e), *created};
+	}
+	Result<nvmet::UnexportResult> unexport(const nvmet::UnexportSpec &spec) override
+	{
+		auto j = c_.call("POST", "/v1/nvmet/actions/unexport", nvmet_unexport_body(spec));
+		if (!j)
+			return std::move(j).error();
+		return nvmet_unexport_from_json(*j);
+	}
+	Result<std::vector<nvmet::ExportInfo>> exports() override
+	{
+		return list_of<nvmet::ExportInfo>(c_.call("GET", "/v1/nvmet/exports"),
+						  "GET /v1/nvmet/exports", nvmet_export_from_json);
+	}
+
+private:
+	RemoteClient c_;
+};
+
 } // namespace
 
 Result<RemoteClient> RemoteClient::from_env(std::string url)
@@ -324,6 +408,11 @@ std::unique_ptr<CacheService> make_remote_caches(RemoteClient client)
 	return std::make_unique<RemoteCaches>(std::move(client));
 }
 
+std::unique_ptr<NvmetService> make_remote_nvmet(RemoteClient client)
+{
+	return std::make_unique<RemoteNvmet>(std::move(client));
+}
+
 Result<RamdiskInfo> ramdisk_from_json(const Json &j)
 {
 	if (!j.is_object())
@@ -446,6 +535,145 @@ Result<CacheRemoval> cache_removal_from_json(const Json &j, CacheMode mode)
 	if (!r.missing.empty())
 		return bad_answer("removal field " + r.missing + " missing or of the wrong type");
 	return rm;
+}
+
+namespace {
+
+// A string field that may be null ("" then), as json_output writes them.
+std::string str_or_null(Reader &r, const char *key)
+{
+	const Json *v = r.field(key);
+	if (!v || v->is_null())
+		return {};
+	if (!v->is_string()) {
+		if (r.missing.empty())
+			r.missing = key;
+		return {};
+	}
+	return v->get<std::string>();
+}
+
+template <typename T>
+bool array_of(Reader &r, const char *key, std::vector<T> &out)
+{
+	const Json *v = r.field(key);
+	if (!v)
+		return false;
+	try {
+		out = v->get<std::vector<T>>();
+		return true;
+	} catch (const Json::exception &) {
+		if (r.missing.empty())
+			r.missing = key;
+		return false;
+	}
+}
+
+} // namespace
+
+Result<nvmet::PortInfo> nvmet_port_from_json(const Json &j)
+{
+	if (!j.is_object())
+		return bad_answer("a port is not an object");
+	Reader r{j, {}};
+	nvmet::PortInfo p;
+	p.id = static_cast<std::uint16_t>(r.u64("id"));
+	p.transport = str_or_null(r, "transport");
+	p.family = str_or_null(r, "family");
+	p.address = str_or_null(r, "address");
+	if (const Json *s = r.field("service"); s && !s->is_null())
+		p.service = s->is_string() ? s->get<std::string>() : s->dump();
+	array_of(r, "exports", p.subsystems);
+	if (!r.missing.empty())
+		return bad_answer("port field " + r.missing + " missing or of the wrong type");
+	return p;
+}
+
+Result<nvmet::ExportInfo> nvmet_export_from_json(const Json &j)
+{
+	if (!j.is_object())
+		return bad_answer("an export is not an object");
+	Reader r{j, {}};
+	nvmet::ExportInfo e;
+	e.nqn = r.str("nqn");
+	e.volume = str_or_null(r, "volume");
+	if (const Json *ns = r.field("namespaces"); ns) {
+		if (!ns->is_array())
+			return bad_answer("export field namespaces");
+		for (const Json &n : *ns) {
+			if (!n.is_object())
+				return bad_answer("a namespace is not an object");
+			Reader nr{n, {}};
+			nvmet::NamespaceInfo ni;
+			ni.nsid = static_cast<std::uint32_t>(nr.u64("nsid"));
+			ni.device_path = str_or_null(nr, "device_path");
+			ni.uuid = nr.str("uuid");
+			ni.nguid = nr.str("nguid");
+			ni.enabled = nr.flag("enabled");
+			if (!nr.missing.empty())
+				return bad_answer("namespace field " + nr.missing + " missing or of the wrong type");
+			e.namespaces.push_back(std::move(ni));
+		}
+	}
+	e.allow_any_host = r.flag("allow_any_host");
+	array_of(r, "hosts", e.hosts);
+	array_of(r, "ports", e.ports);
+	e.serial = r.str("serial");
+	e.model = str_or_null(r, "model");
+	e.managed = r.flag("managed");
+	if (!r.missing.empty())
+		return bad_answer("export field " + r.missing + " missing or of the wrong type");
+	return e;
+}
+
+Result<nvmet::UnexportResult> nvmet_unexport_from_json(const Json &j)
+{
+	if (!j.is_object())
+		return bad_answer("an unexport answer is not an object");
+	Reader r{j, {}};
+	nvmet::UnexportResult u;
+	u.nqn = r.str("nqn");
+	u.volume = str_or_null(r, "volume");
+	u.removed = r.flag("removed");
+	array_of(r, "hosts_removed", u.hosts_removed);
+	array_of(r, "ports_removed", u.ports_removed);
+	u.any_host_revoked = r.flag("allow_any_host_revoked");
+	array_of(r, "host_entries_removed", u.host_entries_removed);
+	if (!r.missing.empty())
+		return bad_answer("unexport field " + r.missing + " missing or of the wrong type");
+	return u;
+}
+
+Json nvmet_port_create_body(const nvmet::PortSpec &s)
+{
+	Json j{{"transport", std::string(nvmet::to_string(s.transport))}};
+	if (s.address)
+		j["address"] = *s.address;
+	if (s.interface)
+		j["interface"] = *s.interface;
+	if (s.service)
+		j["service"] = *s.service;
+	if (s.id)
+		j["id"] = *s.id;
+	return j;
+}
+
+Json nvmet_export_body(const nvmet::ExportSpec &s)
+{
+	Json j{{"volume", s.volume}, {"hosts", s.hosts}, {"allow_any_host", s.allow_any_host}};
+	if (!s.ports.empty())
+		j["ports"] = s.ports;
+	if (s.nqn)
+		j["nqn"] = *s.nqn;
+	return j;
+}
+
+Json nvmet_unexport_body(const nvmet::UnexportSpec &s)
+{
+	return Json{{"volume", s.volume},
+		    {"hosts", s.hosts},
+		    {"ports", s.ports},
+		    {"allow_any_host", s.allow_any_host}};
 }
 
 Json ramdisk_create_body(const RamdiskCreateOptions &o)

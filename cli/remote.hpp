@@ -60,6 +60,7 @@ std::string escape_segment(std::string_view segment);
 
 std::unique_ptr<RamdiskService> make_remote_ramdisks(RemoteClient client);
 std::unique_ptr<CacheService> make_remote_caches(RemoteClient client);
+std::unique_ptr<NvmetService> make_remote_nvmet(RemoteClient client);
 
 // The daemon's objects read back (internal error on a malformed answer).
 Result<RamdiskInfo> ramdisk_from_json(const Json &j);
@@ -68,10 +69,19 @@ Result<CacheStats> cache_stats_from_json(const Json &j);
 /// {"removed","written_back_blocks","deferred"}; the mode comes from the
 /// cache the removal was for.
 Result<CacheRemoval> cache_removal_from_json(const Json &j, CacheMode mode);
+/// The objects of daemon/json_output.hpp (nvmet_port_json, ...); null
+/// strings read back as "", a numeric service as its digits.
+Result<nvmet::PortInfo> nvmet_port_from_json(const Json &j);
+Result<nvmet::ExportInfo> nvmet_export_from_json(const Json &j);
+Result<nvmet::UnexportResult> nvmet_unexport_from_json(const Json &j);
 
 /// Request bodies (docs/api.md).
 Json ramdisk_create_body(const RamdiskCreateOptions &opts);
 Json cache_create_body(const CacheCreateOptions &opts);
 Json cache_remove_body(const CacheRemoveOptions &opts);
+Json nvmet_port_create_body(const nvmet::PortSpec &spec);
+Json nvmet_export_body(const nvmet::ExportSpec &spec);
+/// POST /v1/nvmet/actions/unexport.
+Json nvmet_unexport_body(const nvmet::UnexportSpec &spec);
 
 } // namespace storctl::cli

@@ -5,7 +5,9 @@
 //   /v1/nvmet/ports/{id}: DELETE;
 //   /v1/nvmet/exports: GET (list), POST (export, or add hosts/ports);
 //   /v1/nvmet/exports/{volume}: GET, PATCH (hosts, ports, allow_any_host),
-//   DELETE (the whole export).
+//   DELETE (the whole export);
+//   /v1/nvmet/actions/unexport: POST (what `storctl nvmet unexport` does:
+//   the whole export, or only some hosts, ports or allow_any_host).
 // {volume} is what `storctl nvmet` takes without a path: srdN, a
 // device-mapper name (sc_srd1), a name under /dev (sdb), or the NQN.
 // The objects are those of `storctl --json nvmet ...` (json_output.hpp).
@@ -132,6 +134,24 @@ Response remove_export(const App &app, const Request &req)
 	return Response::json(200, j);
 }
 
+// `storctl nvmet unexport` through the API: the whole export, or only
+// some hosts, ports or allow_any_host; its answer either way.
+Response unexport_action(const App &app, const Request &req)
+{
+	auto spec = parse_nvmet_unexport(req.body);
+	if (!spec)
+		return error_response(spec.error());
+	bool state_only = false;
+	auto r = app.unexport(*spec, state_only);
+	if (!r)
+		return error_response(r.error());
+	Json j = nvmet_unexport_json(*r);
+	if (state_only)
+		j["note"] = r->nqn + " did not exist (it could not be restored); it was removed from the "
+				     "desired state";
+	return Response::json(200, j);
+}
+
 // --- RapidDisk-compatible listings ------------------------------------------------
 
 Response rapid_failed(const Error &e)
@@ -195,6 +215,8 @@ void add_nvmet_routes(Router &router, const App &app)
 		   [&app](const Request &r) { return patch_export(app, r); });
 	router.add("DELETE", "/v1/nvmet/exports/{volume}",
 		   [&app](const Request &r) { return remove_export(app, r); });
+	router.add("POST", "/v1/nvmet/actions/unexport",
+		   [&app](const Request &r) { return unexport_action(app, r); });
 	router.add("GET", "/v1/listAllNVMeTargets", [&app](const Request &) { return rapid_targets(app); });
 	router.add("GET", "/v1/listAllNVMePorts", [&app](const Request &) { return rapid_ports(app); });
 }

@@ -291,6 +291,37 @@ Result<CacheRemoval> App::remove_cache(std::string_view name_in, const CacheRemo
 	return r;
 }
 
+std::vector<StopFlush> App::flush_write_back_caches(std::chrono::milliseconds timeout) const
+{
+	std::vector<StopFlush> out;
+	std::lock_guard lock(mutate_mu_);
+	std::lock_guard cache_lock(cache_mu_);
+	const auto deadline = std::chrono::steady_clock::now() + timeout;
+	for (const CacheSpec &c : state().caches) {
+		if (c.mode != CacheMode::wb)
+			continue;
+		StopFlush f;
+		f.name = c.name;
+		const auto left = std::max(std::chrono::milliseconds(0),
+					   std::chrono::duration_cast<std::chrono::milliseconds>(
+						   deadline - std::chrono::steady_clock::now()));
+		auto n = caches_->flush(c.name, left);
+		if (n) {
+			f.ok = true;
+			f.written_back_blocks = *n;
+			f.message = "stop: write-back cache " + c.name + ": " + std::to_string(*n) +
+				    " dirty blocks written back to the origin " + c.origin;
+			log_notice(f.message);
+		} else {
+			f.message = "stop: write-back cache " + c.name + " not flushed: " +
+				    n.error().message;
+			log_error(f.message);
+		}
+		out.push_back(std::move(f));
+	}
+	return out;
+}
+
 Result<std::vector<nvmet::PortInfo>> App::nvmet_ports() const
 {
 	std::lock_guard lock(nvmet_mu_);
@@ -459,6 +490,29 @@ Result<nvmet::ExportInfo> App::change_export(std::string_view volume, const Nvme
 		}
 	log_info("changed the export " + nqn);
 	return now;
+}
+
+Result<nvmet::UnexportResult> App::unexport(const nvmet::UnexportSpec &spec, bool &state_only) const
+{
+	if (spec.hosts.empty() && spec.ports.empty() && !spec.allow_any_host)
+		return unexport_volume(spec.volume, state_only);
+	state_only = false;
+	std::lock_guard lock(mutate_mu_);
+	std::lock_guard nvmet_lock(nvmet_mu_);
+	auto r = nvmet_->unexport(spec);
+	if (!r)
+		return r;
+	auto now = nvmet_->find_export(r->nqn);
+	if (!now)
+		return std::move(now).error();
+	if (state().find_nvmet_export(r->nqn))
+		if (auto w = commit([&](State &s) { s.put_nvmet_export(nvmet_export_spec(*now)); }, true); !w) {
+			log_error("cannot save the state after changing the export " + r->nqn + ": " +
+				  w.error().message);
+			return state_write_error("the export " + r->nqn + " was changed", w.error());
+		}
+	log_info("changed the export " + r->nqn);
+	return r;
 }
 
 Result<nvmet::UnexportResult> App::unexport_volume(std::string_view volume, bool &state_only) const

@@ -34,6 +34,14 @@
 
 namespace storctl::daemon {
 
+/// What stopping did to one managed wb cache (App::flush_write_back_caches).
+struct StopFlush {
+	std::string name;
+	bool ok = false;
+	std::uint64_t written_back_blocks = 0;  ///< when ok
+	std::string message;                    ///< what was logged
+};
+
 struct AppOptions {
 	std::string control_path{kDefaultControlPath};
 	std::string sysfs_root{kDefaultSysfsRoot};
@@ -92,6 +100,12 @@ public:
 	/// only the name).
 	Result<CacheRemoval> remove_cache(std::string_view name, const CacheRemoveOptions &options,
 					  bool &state_only) const;
+	/// At stop, after the requests in flight: write every wb cache of the
+	/// desired state back to its origin, in name order, all within
+	/// @timeout (a cache the deadline leaves no time for still gets its
+	/// flush message and one look at its status).  The caches stay.  Logs
+	/// one line per cache: notice when written back, error otherwise.
+	std::vector<StopFlush> flush_write_back_caches(std::chrono::milliseconds timeout) const;
 
 	// NVMe-oF: reads and mutations through the one nvmet::Manager.
 	Result<std::vector<nvmet::PortInfo>> nvmet_ports() const;
@@ -109,6 +123,10 @@ public:
 	/// removals are undone (configfs as before).
 	Result<nvmet::ExportInfo> change_export(std::string_view volume, const NvmetExportPatch &change) const;
 	Result<nvmet::UnexportResult> unexport_volume(std::string_view volume, bool &state_only) const;
+	/// `storctl nvmet unexport`: with hosts, ports or allow_any_host only
+	/// those are taken away (the state keeps the export as it is then);
+	/// without, like unexport_volume.
+	Result<nvmet::UnexportResult> unexport(const nvmet::UnexportSpec &spec, bool &state_only) const;
 
 private:
 	/// Apply @change to a copy of the state and write it.  The in-memory

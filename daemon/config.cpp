@@ -28,6 +28,9 @@ constexpr OptionSpec kOptions[] = {
 	{"threads", "N", "worker threads per listener (1-64, default 4)"},
 	{"connection-limit", "N", "concurrent connections per listener (1-65535, default 256)"},
 	{"request-timeout", "SECONDS", "idle connection timeout (1-3600, default 30)"},
+	{"stop-flush-timeout", "SECONDS",
+	 "on SIGTERM, after the requests in flight, write every managed wb cache back to its "
+	 "origin, waiting at most this long in all (0-3600, default 60; 0: do not flush)"},
 	{"body-limit", "SIZE", "largest request body (default 64K, at most 16M)"},
 	{"log-level", "LEVEL", "error, warning, notice, info (default) or debug"},
 };
@@ -91,18 +94,20 @@ Result<void> apply_setting(Settings &s, std::string_view key, std::string_view v
 		return set_path(s.pid_file, key, value);
 	struct Bounded {
 		std::string_view key;
+		unsigned min;
 		unsigned max;
 		std::optional<unsigned> Settings::*field;
 	};
 	static constexpr Bounded kBounded[] = {
-		{"threads", 64, &Settings::threads},
-		{"connection-limit", 65535, &Settings::connection_limit},
-		{"request-timeout", 3600, &Settings::request_timeout},
+		{"threads", 1, 64, &Settings::threads},
+		{"connection-limit", 1, 65535, &Settings::connection_limit},
+		{"request-timeout", 1, 3600, &Settings::request_timeout},
+		{"stop-flush-timeout", 0, 3600, &Settings::stop_flush_timeout},
 	};
 	for (const Bounded &b : kBounded) {
 		if (key != b.key)
 			continue;
-		auto n = parse_uint(key, value, 1, b.max);
+		auto n = parse_uint(key, value, b.min, b.max);
 		if (!n)
 			return std::move(n).error();
 		s.*b.field = *n;
@@ -180,6 +185,7 @@ Settings merge_settings(const Settings &file, const Settings &cli)
 	take(m.threads, cli.threads);
 	take(m.connection_limit, cli.connection_limit);
 	take(m.request_timeout, cli.request_timeout);
+	take(m.stop_flush_timeout, cli.stop_flush_timeout);
 	take(m.body_limit, cli.body_limit);
 	take(m.log_level, cli.log_level);
 	return m;
@@ -200,6 +206,10 @@ Result<CommandLine> parse_command_line(const std::vector<std::string> &args)
 		}
 		if (a == "--foreground" || a == "-f") {
 			cl.foreground = true;
+			continue;
+		}
+		if (a == "--load-modules") {
+			cl.load_modules = true;
 			continue;
 		}
 		if (!a.starts_with("--"))
@@ -272,6 +282,10 @@ std::string usage_text()
 	}
 	s += "  -f, --foreground         stay in the foreground (default: detach once ready,\n"
 	     "                           unless started by systemd)\n"
+	     "  --load-modules           load the kernel modules the API and the saved state\n"
+	     "                           need (state-file; libkmod, needs root) and exit:\n"
+	     "                           1 when one the state needs failed (systemd's\n"
+	     "                           ExecStartPre=+; the daemon itself cannot load any)\n"
 	     "  --version                print the version and exit\n"
 	     "  -h, --help               this text\n"
 	     "\n"
@@ -302,6 +316,8 @@ EffectiveSettings effective_settings(const Settings &s)
 		e.connection_limit = *s.connection_limit;
 	if (s.request_timeout)
 		e.request_timeout = *s.request_timeout;
+	if (s.stop_flush_timeout)
+		e.stop_flush_timeout = *s.stop_flush_timeout;
 	if (s.body_limit)
 		e.body_limit = *s.body_limit;
 	if (s.log_level)

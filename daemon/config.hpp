@@ -15,6 +15,7 @@
 //   threads = 4
 //   connection-limit = 256
 //   request-timeout = 30        (seconds)
+//   stop-flush-timeout = 60     (seconds; 0: no wb cache flush on stop)
 //   body-limit = 64K
 //   log-level = info            (error, warning, notice, info, debug)
 //
@@ -49,6 +50,7 @@ struct Settings {
 	std::optional<unsigned> threads;
 	std::optional<unsigned> connection_limit;
 	std::optional<unsigned> request_timeout;
+	std::optional<unsigned> stop_flush_timeout;
 	std::optional<std::size_t> body_limit;
 	std::optional<LogLevel> log_level;
 };
@@ -67,12 +69,13 @@ struct CommandLine {
 	Settings settings;
 	std::optional<std::string> config_path;  ///< --config
 	bool foreground = false;
+	bool load_modules = false;  ///< --load-modules (modules.hpp)
 	bool help = false;
 	bool version = false;
 };
 
 /// Parse argv (without argv[0]): "--key value" or "--key=value", flags
-/// --foreground, --help/-h, --version.  Errors are invalid_argument.
+/// --foreground, --load-modules, --help/-h, --version.  Errors are invalid_argument.
 Result<CommandLine> parse_command_line(const std::vector<std::string> &args);
 
 /// --help text.
@@ -90,6 +93,7 @@ struct EffectiveSettings {
 	unsigned threads = 4;
 	unsigned connection_limit = 256;
 	unsigned request_timeout = 30;
+	unsigned stop_flush_timeout = 60;
 	std::size_t body_limit = 64 * 1024;
 	LogLevel log_level = LogLevel::info;
 };

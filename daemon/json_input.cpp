@@ -485,6 +485,42 @@ ApiResult<nvmet::ExportSpec> parse_nvmet_export_create(std::string_view body)
 	return spec;
 }
 
+ApiResult<nvmet::UnexportSpec> parse_nvmet_unexport(std::string_view body)
+{
+	auto j = parse_json_object(body);
+	if (!j)
+		return j.error();
+	const Json &o = *j;
+	nvmet::UnexportSpec spec;
+	auto volume = get_opt_string(o, "volume");
+	if (!volume)
+		return volume.error();
+	if (auto it = o.find("hosts"); it != o.end()) {
+		auto h = get_nqns(*it, "hosts");
+		if (!h)
+			return h.error();
+		spec.hosts = std::move(*h);
+	}
+	if (auto it = o.find("ports"); it != o.end()) {
+		auto p = get_port_ids(*it, "ports");
+		if (!p)
+			return p.error();
+		spec.ports = std::move(*p);
+	}
+	if (auto it = o.find("allow_any_host"); it != o.end()) {
+		auto b = get_bool(*it, "allow_any_host");
+		if (!b)
+			return b.error();
+		spec.allow_any_host = *b;
+	}
+	if (auto e = check_keys(o, {"volume", "hosts", "ports", "allow_any_host"}))
+		return *e;
+	if (!volume->has_value() || (*volume)->empty())
+		return invalid_value("'volume' is required (the exported volume or the export's NQN)");
+	spec.volume = **volume;
+	return spec;
+}
+
 ApiResult<NvmetExportPatch> parse_nvmet_export_patch(std::string_view body)
 {
 	auto j = parse_json_object(body);

@@ -62,6 +62,11 @@ ApiResult<nvmet::PortSpec> parse_nvmet_port_create(std::string_view body);
 /// "nqn" (string)}.  NQN syntax is checked here (422).
 ApiResult<nvmet::ExportSpec> parse_nvmet_export_create(std::string_view body);
 
+/// POST /v1/nvmet/actions/unexport: {"volume" (required string), "hosts"
+/// (array of host NQNs), "ports" (array of port ids), "allow_any_host"
+/// (bool)}: `storctl nvmet unexport`'s arguments.
+ApiResult<nvmet::UnexportSpec> parse_nvmet_unexport(std::string_view body);
+
 /// PATCH /v1/nvmet/exports/{volume}.
 struct NvmetExportPatch {
 	std::vector<std::string> add_hosts, remove_hosts;

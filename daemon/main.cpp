@@ -4,7 +4,8 @@
 // security checks before anything listens, then: bind, detach (unless
 // --foreground or started by systemd), restore the saved state, serve,
 // sd_notify READY=1, and on SIGTERM/SIGINT stop accepting, let requests in
-// flight finish, and exit 0.
+// flight finish, write the managed write-back caches back to their origins
+// (--stop-flush-timeout), and exit 0.
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -26,6 +27,7 @@
 #include "app.hpp"
 #include "config.hpp"
 #include "log.hpp"
+#include "modules.hpp"
 #include "security.hpp"
 #include "server.hpp"
 
@@ -138,6 +140,23 @@ int main(int argc, char **argv)
 	const EffectiveSettings cfg = effective_settings(merge_settings(file_settings, cl->settings));
 	set_log_level(cfg.log_level);
 
+	if (cl->load_modules) {
+		// Read the state as the restore will (nothing repaired here: the
+		// daemon does that when it starts).
+		StateStore store(std::filesystem::absolute(cfg.state_file).string());
+		StateStore::Loaded loaded = store.load(false);
+		for (const std::string &p : loaded.problems)
+			log_warning("state: " + p);
+		std::vector<std::string> problems;
+		const auto needs = modules_for_state(loaded.state, problems);
+		for (const std::string &p : problems)
+			log_error("state: " + p);
+		auto sys = make_cache_system();
+		const bool loaded_all = load_modules(
+			needs, [&sys](const std::string &m) { return sys->load_module(m); });
+		return loaded_all && problems.empty() ? 0 : kExitRuntime;
+	}
+
 	// Listeners and their security, all checked before anything listens.
 	ServerOptions sopts;
 	sopts.ipv6_optional = cfg.default_listen;
@@ -243,6 +262,11 @@ int main(int argc, char **argv)
 		log_warning(std::to_string(server.in_flight()) + " request(s) still running after " +
 			    std::to_string(kDrainTimeout.count()) + " s; stopping anyway");
 	server.stop();
+	if (cfg.stop_flush_timeout > 0) {
+		sd_notifyf(0, "STATUS=writing back write-back caches (at most %u s)",
+			   cfg.stop_flush_timeout);
+		app.flush_write_back_caches(std::chrono::seconds(cfg.stop_flush_timeout));
+	}
 	if (pid_file)
 		::unlink(pid_file->c_str());
 	log_notice("stopped");

@@ -931,12 +931,18 @@ Result<WritecacheStatus> CacheManager::writecache_status(const std::string &name
 }
 
 // Write back everything; returns the number of blocks that were dirty.
+// @removing: the messages say what a failed removal left (nothing removed);
+// otherwise (flush()) that the cache stays as it is.
 Result<std::uint64_t> CacheManager::flush_writecache(const CacheInfo &info,
-						      std::chrono::milliseconds timeout)
+						      std::chrono::milliseconds timeout,
+						      bool removing)
 {
 	const std::string &name = info.name;
-	const std::string keep = "; nothing was removed (the data is still on the cache device " +
-				 info.cache + ")";
+	const std::string what = (removing ? "cannot remove " : "cannot flush ") + name;
+	const std::string keep =
+		removing ? "; nothing was removed (the data is still on the cache device " +
+				   info.cache + ")"
+			 : "; the dirty data stays on the cache device " + info.cache;
 	auto st = writecache_status(name);
 	if (!st)
 		return std::move(st).error();
@@ -944,7 +950,7 @@ Result<std::uint64_t> CacheManager::flush_writecache(const CacheInfo &info,
 	auto write_error = [&](std::int64_t err) {
 		const int e = static_cast<int>(err < 0 ? -err : err);
 		return Error{Errc::io_error, e,
-			     "cannot remove " + name + ": dm-writecache reports a write error (" +
+			     what + ": dm-writecache reports a write error (" +
 			     std::strerror(e) + "), " + std::to_string(dirty) +
 			     " dirty blocks cannot be written back to the origin " + info.origin + keep};
 	};
@@ -956,13 +962,12 @@ Result<std::uint64_t> CacheManager::flush_writecache(const CacheInfo &info,
 		if (e.sys_errno == EIO) {
 			auto now = writecache_status(name);
 			return Error{Errc::io_error, EIO,
-				     "cannot remove " + name + ": writing back " +
+				     what + ": writing back " +
 				     std::to_string(now ? now->dirty_blocks() : dirty) +
 				     " dirty blocks to the origin " + info.origin +
 				     " failed (I/O error)" + keep};
 		}
-		return with_message(e, "cannot remove " + name + ": flushing failed: " +
-				    strerror_of(e) + keep);
+		return with_message(e, what + ": flushing failed: " + strerror_of(e) + keep);
 	}
 
 	const auto deadline = sys_->now() + timeout;
@@ -976,11 +981,25 @@ Result<std::uint64_t> CacheManager::flush_writecache(const CacheInfo &info,
 			return dirty;
 		if (sys_->now() >= deadline)
 			return Error{Errc::busy, 0,
-				     "cannot remove " + name + ": " + std::to_string(st->dirty_blocks()) +
+				     what + ": " + std::to_string(st->dirty_blocks()) +
 				     " blocks were still dirty after " + seconds_text(timeout) +
-				     " of write-back" + keep + "; try again or raise --timeout"};
+				     " of write-back" + keep +
+				     (removing ? "; try again or raise --timeout" : "")};
 		sys_->sleep(kFlushPollInterval);
 	}
+}
+
+Result<std::uint64_t> CacheManager::flush(std::string_view name, std::chrono::milliseconds timeout)
+{
+	auto r = lookup(name);
+	if (!r)
+		return std::move(r).error();
+	if (r->first.mode != CacheMode::wb)
+		return make_error(Errc::invalid_argument,
+				  "cannot flush " + r->first.name + ": it is a " +
+				  std::string(to_string(r->first.mode)) +
+				  " cache; only wb caches hold dirty data");
+	return flush_writecache(r->first, timeout, false);
 }
 
 Result<CacheRemoval> CacheManager::remove_in_place(const CacheInfo &info,
@@ -995,7 +1014,7 @@ Result<CacheRemoval> CacheManager::remove_in_place(const CacheInfo &info,
 	out.mode = info.mode;
 
 	if (wb) {
-		auto n = flush_writecache(info, opts.flush_timeout);
+		auto n = flush_writecache(info, opts.flush_timeout, true);
 		if (!n)
 			return std::move(n).error();
 		out.written_back_blocks = *n;

@@ -653,6 +653,49 @@ TEST_F(CacheManagerTest, RemoveWbFlushesAndReportsWrittenBack)
 	EXPECT_TRUE(dm->devs.empty());
 }
 
+TEST_F(CacheManagerTest, FlushWbWritesBackAndKeepsTheCache)
+{
+	dm->add("wb", {0, 65536, "writecache", "s 254:0 254:16 4096 0"}, 1).status = {
+		"0 4080 3980 0 0 0 0 0 0 0 0 0 0 0",   // before: 100 dirty
+		"0 4080 4030 20 0 0 0 0 0 0 0 0 0 0",  // after the flush message, still going
+		"0 4080 4080 0 0 0 0 0 0 0 0 0 0 0",   // clean
+	};
+	auto r = mgr->flush("wb", 5000ms);
+	ASSERT_TRUE(r) << r.error().message;
+	EXPECT_EQ(*r, 100u);
+	const std::vector<std::string> want = {
+		"status wb", "message wb flush", "status wb", "status wb",
+	};
+	EXPECT_EQ(dm->calls, want);
+	EXPECT_TRUE(dm->devs.count("wb"));
+}
+
+TEST_F(CacheManagerTest, FlushWbTimesOutAndSaysSo)
+{
+	dm->add("wb", {0, 65536, "writecache", "s 254:0 254:16 4096 0"}, 1).status = {
+		"0 4080 4000 8 0 0 0 0 0 0 0 0 0 0"};
+	auto r = mgr->flush("wb", 1500ms);
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.error().code, Errc::busy);
+	EXPECT_EQ(r.error().message,
+		  "cannot flush wb: 80 blocks were still dirty after 1.5 s of write-back; the dirty "
+		  "data stays on the cache device /dev/srd1");
+	EXPECT_TRUE(dm->devs.count("wb"));
+	EXPECT_FALSE(dm->called("suspend"));
+}
+
+TEST_F(CacheManagerTest, FlushRefusesWtCacheAndUnknownName)
+{
+	dm->add("sc", {0, 65536, "stor-cache", "254:0 254:16 128 wt"}, 0);
+	auto r = mgr->flush("sc");
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.error().code, Errc::invalid_argument);
+	EXPECT_FALSE(dm->called("message"));
+	auto n = mgr->flush("nope");
+	ASSERT_FALSE(n);
+	EXPECT_EQ(n.error().code, Errc::not_found);
+}
+
 TEST_F(CacheManagerTest, RemoveWbRefusedWhenFlushFails)
 {
 	dm->add("wb", {0, 65536, "writecache", "s 254:0 254:16 4096 0"}, 1).status = {

@@ -21,6 +21,7 @@
 
 #include "app.hpp"
 #include "daemon_fake_cache.hpp"
+#include "daemon_fake_nvmet.hpp"
 #include "exit_codes.hpp"
 #include "fake_srd.hpp"
 #include "output.hpp"
@@ -77,6 +78,7 @@ protected:
 	std::string sysfs = tmp.mkdir("sys").string();
 	std::string state_file = tmp.str() + "/state/state.json";
 	std::shared_ptr<FakeKernel> kernel = std::make_shared<FakeKernel>();
+	std::shared_ptr<nvmet::MemoryConfigFs> nvfs = storctl::test::fake_nvmet_tree();
 	std::unique_ptr<App> app;
 	std::unique_ptr<Server> server;
 	std::string url;
@@ -105,6 +107,7 @@ protected:
 		ao.proc_root = tmp.str() + "/proc";
 		ao.state_file = state_file;
 		ao.make_cache_manager = [k = kernel] { return storctl::test::fake_cache_manager(k); };
+		ao.make_nvmet_manager = [f = nvfs] { return storctl::test::fake_nvmet_manager(f); };
 		app = std::make_unique<App>(ao);
 		app->restore();
 		ServerOptions so;
@@ -314,6 +317,66 @@ TEST_F(RemoteCli, CacheServicesMatchLocal)
 	EXPECT_EQ(format_cache_removed(*wrm), "removed sc_srd0 (wrote back 0 blocks)\n");
 }
 
+TEST_F(RemoteCli, NvmetServicesMatchLocal)
+{
+	start();
+	auto nv = make_remote_nvmet(client());
+	auto mgr = storctl::test::fake_nvmet_manager(nvfs);
+	const std::string host_a = "nqn.2014-08.org.example:host-a";
+	const std::string host_b = "nqn.2014-08.org.example:host-b";
+
+	nvmet::PortSpec ps;
+	ps.address = "127.0.0.1";
+	auto port = nv->add_port(ps);
+	ASSERT_TRUE(port) << port.error().message;
+	EXPECT_TRUE(port->created);
+	EXPECT_EQ(port->port, mgr->ports()->at(0));
+	auto again = nv->add_port(ps);
+	ASSERT_TRUE(again);
+	EXPECT_FALSE(again->created);
+
+	nvmet::ExportSpec es;
+	es.volume = "/dev/srd0";
+	es.hosts = {host_a, host_b};
+	auto ex = nv->export_volume(es);
+	ASSERT_TRUE(ex) << ex.error().message;
+	EXPECT_TRUE(ex->created);
+	EXPECT_EQ(ex->info, *mgr->find_export("srd0"));
+	auto exports = nv->exports();
+	ASSERT_TRUE(exports);
+	EXPECT_EQ(*exports, *mgr->exports());
+	auto ports = nv->ports();
+	ASSERT_TRUE(ports);
+	EXPECT_EQ(*ports, *mgr->ports());
+
+	// Partial unexport: the lib's answer, and the state follows.
+	nvmet::UnexportSpec us;
+	us.volume = "srd0";
+	us.hosts = {host_a};
+	auto un = nv->unexport(us);
+	ASSERT_TRUE(un) << un.error().message;
+	EXPECT_FALSE(un->removed);
+	EXPECT_EQ(un->hosts_removed, std::vector<std::string>{host_a});
+	EXPECT_EQ(app->state().nvmet_exports.at(0).hosts, std::vector<std::string>{host_b});
+	us.allow_any_host = true;
+	us.hosts.clear();
+	auto bad = nv->unexport(us);
+	ASSERT_FALSE(bad);
+	EXPECT_EQ(bad.error().code, Errc::invalid_argument);
+	EXPECT_EQ(bad.error().message, mgr->unexport(us).error().message);
+
+	EXPECT_EQ(nv->remove_port(port->port.id).error().code, Errc::busy);
+	us.allow_any_host = false;
+	auto whole = nv->unexport(us);
+	ASSERT_TRUE(whole) << whole.error().message;
+	EXPECT_TRUE(whole->removed);
+	EXPECT_TRUE(app->state().nvmet_exports.empty());
+	ASSERT_TRUE(nv->remove_port(port->port.id));
+	EXPECT_TRUE(mgr->ports()->empty());
+	EXPECT_EQ(nv->remove_port(port->port.id).error().code, Errc::not_found);
+	EXPECT_EQ(nv->unexport(us).error().code, Errc::not_found);
+}
+
 TEST_F(RemoteCli, BinarySameOutputAndExitCodes)
 {
 	start();
@@ -377,7 +440,7 @@ TEST_F(RemoteCli, BinarySameOutputAndExitCodes)
 	EXPECT_EQ(removed.out, "removed srd2\n");
 	EXPECT_EQ(fake_srd().disks.count(2), 0u);
 
-	Proc nv = remote({"nvmet", "list"});
+	Proc nv = remote({"restore"});
 	EXPECT_EQ(nv.status, kExitUnsupported);
 	EXPECT_NE(nv.err.find("does not work through storctld"), std::string::npos) << nv.err;
 	Proc gone = run({"--url", "http://127.0.0.1:1", "ramdisk", "list"});

@@ -24,6 +24,7 @@ TEST(DaemonConfig, ParsesEveryKey)
 		"threads = 8\n"
 		"connection-limit = 100\n"
 		"request-timeout = 5\n"
+		"stop-flush-timeout = 0\n"
 		"body-limit = 1M\n"
 		"log-level = debug\r\n",
 		"test.conf");
@@ -37,6 +38,7 @@ TEST(DaemonConfig, ParsesEveryKey)
 	EXPECT_EQ(s->threads, 8u);
 	EXPECT_EQ(s->connection_limit, 100u);
 	EXPECT_EQ(s->request_timeout, 5u);
+	EXPECT_EQ(s->stop_flush_timeout, 0u);
 	EXPECT_EQ(s->body_limit, 1024u * 1024);
 	EXPECT_EQ(s->log_level, LogLevel::debug);
 }
@@ -52,6 +54,9 @@ TEST(DaemonConfig, ErrorsNameTheLine)
 		{"threads = 65\n", "invalid threads"},
 		{"threads = four\n", "invalid threads"},
 		{"request-timeout = 3601\n", "invalid request-timeout"},
+		{"request-timeout = 0\n", "invalid request-timeout"},
+		{"stop-flush-timeout = 3601\n", "invalid stop-flush-timeout '3601': expected a number from 0 to 3600"},
+		{"stop-flush-timeout = -1\n", "invalid stop-flush-timeout"},
 		{"connection-limit = -1\n", "invalid connection-limit"},
 		{"body-limit = 17M\n", "larger than 16M"},
 		{"body-limit = 1.5K\n", "body-limit"},
@@ -126,6 +131,15 @@ TEST(DaemonConfig, Defaults)
 	Settings s;
 	s.listen = {"10.0.0.1:1"};
 	EXPECT_FALSE(effective_settings(s).default_listen);
+	EXPECT_EQ(effective_settings(s).stop_flush_timeout, 60u);
+
+	// The command line wins over the file.
+	Settings file;
+	file.stop_flush_timeout = 10;
+	auto sf = parse_command_line({"--stop-flush-timeout=300"});
+	ASSERT_TRUE(sf) << sf.error().message;
+	EXPECT_EQ(effective_settings(merge_settings(file, sf->settings)).stop_flush_timeout, 300u);
+	EXPECT_EQ(effective_settings(merge_settings(file, Settings{})).stop_flush_timeout, 10u);
 }
 
 TEST(DaemonConfig, UsageMentionsEveryOption)
@@ -133,7 +147,7 @@ TEST(DaemonConfig, UsageMentionsEveryOption)
 	const std::string u = usage_text();
 	for (const char *k : {"--config", "--listen", "--token-file", "--tls-cert", "--tls-key",
 			      "--state-file", "--pid-file", "--threads", "--connection-limit",
-			      "--request-timeout", "--body-limit", "--log-level", "--foreground",
+			      "--request-timeout", "--stop-flush-timeout", "--body-limit", "--log-level", "--foreground",
 			      "--version", "--help"})
 		EXPECT_NE(u.find(k), std::string::npos) << k;
 }

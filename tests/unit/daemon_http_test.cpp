@@ -4,6 +4,7 @@
 // random loopback port, in-process, over the fake control device
 // (fake_srd.hpp) and a fake sysfs/proc tree; requests go through a tiny
 // raw-socket HTTP client so malformed input can be sent as is.
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -554,6 +555,33 @@ TEST_F(DaemonHttp, CacheLifecycle)
 	expect_error(http("DELETE", "/v1/caches/sc_srd0"), 404, "not_found", "second DELETE");
 }
 
+TEST_F(DaemonHttp, StopFlushesManagedWriteBackCachesOnly)
+{
+	start();
+	auto wb = http("POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wb",
+		"name":"fast"})");
+	ASSERT_EQ(wb.status, 201) << wb.raw;
+	kernel->calls.clear();
+	auto f = app->flush_write_back_caches(std::chrono::seconds(5));
+	ASSERT_EQ(f.size(), 1u);
+	EXPECT_EQ(f[0].name, "fast");
+	EXPECT_TRUE(f[0].ok) << f[0].message;
+	EXPECT_EQ(f[0].message,
+		  "stop: write-back cache fast: 0 dirty blocks written back to the origin /dev/srd0");
+	EXPECT_NE(std::find(kernel->calls.begin(), kernel->calls.end(), "message fast flush"),
+		  kernel->calls.end());
+	EXPECT_TRUE(kernel->dm.count("fast"));  // the cache stays
+	EXPECT_TRUE(kernel->removals().empty());
+	ASSERT_EQ(http("DELETE", "/v1/caches/fast").status, 200);
+
+	// A wt cache has nothing to write back: no flush message.
+	auto wt = http("POST", "/v1/caches", R"({"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wt"})");
+	ASSERT_EQ(wt.status, 201) << wt.raw;
+	kernel->calls.clear();
+	EXPECT_TRUE(app->flush_write_back_caches(std::chrono::seconds(5)).empty());
+	EXPECT_TRUE(kernel->calls.empty());
+}
+
 TEST_F(DaemonHttp, CacheCreateOptionsReachTheTable)
 {
 	start();
@@ -1060,6 +1088,29 @@ TEST_F(DaemonHttp, NvmetPortsAndExports)
 	expect_error(http("DELETE", "/v1/nvmet/ports/65535"), 422, "invalid_argument", "port id out of range");
 	expect_error(http("DELETE", "/v1/nvmet/ports/x"), 422, "invalid_argument", "port id not a number");
 	expect_error(http("DELETE", "/v1/nvmet/ports/2"), 404, "not_found", "no such port");
+
+	// The unexport action (storctl --url nvmet unexport): bad bodies
+	// change nothing; a partial one keeps the export and the state follows.
+	const std::string kept = nvfs->snapshot();
+	expect_error(http("POST", "/v1/nvmet/actions/unexport", R"({"hosts":[]})"), 422, "invalid_argument",
+		     "unexport without volume");
+	expect_error(http("POST", "/v1/nvmet/actions/unexport", R"({"volume":"srd0","hosts":"x"})"), 400,
+		     "bad_request", "hosts not an array");
+	expect_error(http("POST", "/v1/nvmet/actions/unexport", R"({"volume":"srd0","color":1})"), 422,
+		     "invalid_argument", "unknown key");
+	expect_error(http("POST", "/v1/nvmet/actions/unexport",
+			  R"({"volume":"srd0","hosts":["nqn.2014-08.org.example:nobody"]})"),
+		     404, "not_found", "host not on the export");
+	expect_error(http("POST", "/v1/nvmet/actions/unexport", R"({"volume":"srd0","allow_any_host":true})"),
+		     422, "invalid_argument", "export does not allow any host");
+	EXPECT_EQ(nvfs->snapshot(), kept);
+	ASSERT_EQ(http("POST", "/v1/nvmet/exports", R"({"volume":"srd0","hosts":[")" + kHostB + R"("]})").status,
+		  200);
+	r = http("POST", "/v1/nvmet/actions/unexport", R"({"volume":"srd0","hosts":[")" + kHostB + R"("]})");
+	ASSERT_EQ(r.status, 200) << r.raw;
+	EXPECT_EQ(r.json()["removed"], false);
+	EXPECT_EQ(r.json()["hosts_removed"], Json::array({kHostB}));
+	EXPECT_EQ(saved_state()["nvmet_exports"][0]["hosts"], Json::array({kHostA}));
 
 	r = http("DELETE", "/v1/nvmet/exports/srd0");
 	ASSERT_EQ(r.status, 200) << r.raw;

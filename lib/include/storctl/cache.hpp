@@ -370,13 +370,22 @@ public:
 	/// nothing is removed.
 	Result<CacheRemoval> remove(std::string_view name, const CacheRemoveOptions &opts = {});
 
+	/// Write every dirty block of a wb cache back to its origin (the
+	/// dm-writecache "flush" message, then wait until no block is dirty or
+	/// being written back, at most @timeout); the cache stays.  Returns how
+	/// many blocks were dirty.  invalid_argument for a wt/wa cache, busy
+	/// when blocks are still dirty after @timeout, io_error on a write
+	/// error.
+	Result<std::uint64_t> flush(std::string_view name,
+				    std::chrono::milliseconds timeout = kDefaultFlushTimeout);
+
 private:
 	Result<void> ensure_target(std::string_view target, std::string_view module);
 	Result<CacheInfo> read_cache(const std::string &name, const dm::DeviceInfo &di);
 	Result<std::pair<CacheInfo, dm::DeviceInfo>> lookup(std::string_view name);
 	Result<WritecacheStatus> writecache_status(const std::string &name);
 	Result<std::uint64_t> flush_writecache(const CacheInfo &info,
-					       std::chrono::milliseconds timeout);
+					       std::chrono::milliseconds timeout, bool removing);
 	Result<CacheRemoval> remove_in_place(const CacheInfo &info, const dm::DeviceInfo &di,
 					     const CacheRemoveOptions &opts);
 

@@ -8,7 +8,10 @@
 # commands (ramdisk create/info/list/remove, cache list/stats); a restart
 # adopts the cache; after kill -9, removing the cache and reloading both
 # modules, `storctl restore` (no daemon) and then the daemon recreate RAM
-# disks and cache; DELETE removes the cache and its state entry.
+# disks and cache; DELETE removes the cache and its state entry.  A wb
+# cache's dirty blocks are written back to the origin at SIGTERM (logged,
+# 0 dirty afterwards, the origin alone has the data), but not with
+# --stop-flush-timeout 0.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
 need_cmd storctld curl dmsetup jq
@@ -180,7 +183,7 @@ for args in "ramdisk info srd9" "ramdisk remove srd1" "ramdisk create 1000" "cac
 	assert_ne "$RC" 0 "exit code of $args"
 	assert_eq "$(<"$_T/e")" "$lerr" "error of storctl --url ... $args"
 done
-expect_rc 7 "does not work through storctld" -- "${R[@]}" nvmet list
+expect_rc 7 "does not work through storctld" -- "${R[@]}" restore
 expect_rc 1 "cannot reach storctld" -- "$STORCTL" --url http://127.0.0.1:9 ramdisk list
 assert_eq "$(run_ok "${R[@]}" ramdisk remove srd5)" "removed srd5" "--url remove"
 assert_eq "$(sc ramdisk remove srd6)" "removed srd6" "local remove"
@@ -234,5 +237,41 @@ dmsetup info "$C" >/dev/null 2>&1 && fail "$C still exists after DELETE"
 assert_eq "$(jq -c .caches "$STATE")" "[]" "state after DELETE"
 want_error 404 not_found DELETE "/v1/caches/$C"
 stop_daemon
+
+note "SIGTERM writes a wb cache back to its origin"
+# The daemon's log (stderr) in a file, to see the write-back line.
+storctld --listen "127.0.0.1:$PORT" --state-file "$STATE" --pid-file "$PIDFILE" \
+	2>"$_T/storctld.log" || fail "storctld did not start: $(<"$_T/storctld.log")"
+DPID=$(<"$PIDFILE")
+want 201 POST /v1/caches '{"cache":"/dev/srd1","origin":"/dev/srd0","mode":"wb","name":"wbc"}'
+settle
+head -c $MiB /dev/urandom >"$_T/wbdata"
+wbsum=$(sha256sum <"$_T/wbdata" | cut -d' ' -f1)
+dd if="$_T/wbdata" of=/dev/mapper/wbc bs=64K seek=32 oflag=direct status=none
+want 200 GET /v1/caches/wbc/stats
+assert_eq "$(jqc .dirty_blocks)" 256 "dirty blocks after writing 1 MiB through wbc"
+kill -TERM "$DPID"
+wait_gone "$DPID"
+log=$(<"$_T/storctld.log")
+assert_contains "$log" "stop: write-back cache wbc: 256 dirty blocks written back to the origin /dev/srd0" \
+	"storctld's log at stop"
+assert_contains "$log" "stopped" "storctld's log at stop"
+assert_eq "$(sc --json cache stats wbc | jq -r '"\(.error) \(.dirty_blocks) \(.writeback_blocks)"')" "0 0 0" \
+	"wbc's error, dirty and writeback blocks after SIGTERM"
+dmsetup info wbc >/dev/null || fail "wbc gone after SIGTERM"
+assert_eq "$(sha_range /dev/srd0 $((2 * MiB)) $MiB)" "$wbsum" "data on the origin srd0 after SIGTERM"
+assert_eq "$(sha_range /dev/mapper/wbc $((2 * MiB)) $MiB)" "$wbsum" "data through wbc after SIGTERM"
+
+note "--stop-flush-timeout 0: no write-back at stop"
+storctld --listen "127.0.0.1:$PORT" --state-file "$STATE" --pid-file "$PIDFILE" \
+	--stop-flush-timeout 0 2>"$_T/storctld.log" || fail "storctld did not start: $(<"$_T/storctld.log")"
+DPID=$(<"$PIDFILE")
+dd if="$_T/wbdata" of=/dev/mapper/wbc bs=64K seek=64 oflag=direct status=none
+kill -TERM "$DPID"
+wait_gone "$DPID"
+log=$(<"$_T/storctld.log")
+[[ "$log" != *"write-back cache wbc"* ]] || fail "write-back at stop despite --stop-flush-timeout 0: $log"
+assert_eq "$(sc --json cache stats wbc | jq -r .dirty_blocks)" 256 "dirty blocks after a stop without flush"
+assert_contains "$(sc cache remove wbc)" "wrote back 256 blocks" "local remove writes the rest back"
 
 pass

@@ -8,7 +8,10 @@
 # the restart recreates port and export from the state file (same NQN,
 # hosts, port, namespace UUID); errors (unknown volume 404, bad NQN 422,
 # port id out of range 422, malformed JSON 400, port in use 409); DELETE
-# export and port leave configfs and the state empty.
+# export and port leave configfs and the state empty.  Every `storctl nvmet`
+# command through `storctl --url` (port add/remove/list, export, unexport
+# whole and partial, list; text and --json) prints what the same command
+# prints locally, and errors have the same exit code and message.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/_lib.sh"
 . "$(dirname "$0")/../nvmet/_lib.sh"
@@ -135,6 +138,103 @@ want 200 DELETE /v1/nvmet/ports/1
 assert_eq "$(jqc .)" '{"removed_port":1}' "port removal"
 nvmet_assert_empty
 assert_eq "$(jq -c '[.nvmet_ports, .nvmet_exports]' "$STATE")" '[[],[]]' "state after the removals"
+
+note "storctl --url nvmet: same output and exit codes as local"
+R=("$STORCTL" --url "$URL")
+# run_rc CMD...: RC, stdout in $_T/o, stderr in $_T/e, whatever the exit status.
+run_rc() {
+	RC=0
+	"$@" >"$_T/o" 2>"$_T/e" || RC=$?
+}
+compared=0
+# same_out ARGS...: storctl --url ARGS and storctl ARGS print the same.
+same_out() {
+	assert_eq "$(run_ok "${R[@]}" "$@")" "$(sc "$@")" "storctl --url ... $*"
+	compared=$((compared + 1))
+}
+for j in "" --json; do
+	# shellcheck disable=SC2086 # $j: no word or one
+	{
+		same_out $j nvmet list
+		same_out $j nvmet port list
+		# Each change through the API, undone through it, then the same
+		# locally: the outputs of both runs agree.
+		r1=$(run_ok "${R[@]}" $j nvmet port add --address 127.0.0.1 --id 2)
+		r2=$(run_ok "${R[@]}" $j nvmet port add --address 127.0.0.1)
+		r3=$(run_ok "${R[@]}" $j nvmet export srd0 --host "$HOST_A" --port 2)
+		r4=$(run_ok "${R[@]}" $j nvmet export srd0 --host "$HOST_B")
+		r5=$(run_ok "${R[@]}" $j nvmet list)
+		r6=$(run_ok "${R[@]}" $j nvmet port list)
+		r7=$(run_ok "${R[@]}" $j nvmet unexport srd0 --host "$HOST_B")
+		r8=$(run_ok "${R[@]}" $j nvmet unexport "$nqn" --port 2)
+		r9=$(run_ok "${R[@]}" $j nvmet unexport srd0)
+		r10=$(run_ok "${R[@]}" $j nvmet export /dev/srd0 --allow-any-host)
+		r11=$(run_ok "${R[@]}" $j nvmet unexport srd0 --allow-any-host)
+		r12=$(run_ok "${R[@]}" $j nvmet unexport srd0)
+		r13=$(run_ok "${R[@]}" $j nvmet port remove 2)
+		assert_eq "$(jq -c '[.nvmet_ports, .nvmet_exports]' "$STATE")" '[[],[]]' \
+			"state after the changes through --url"
+		nvmet_assert_empty
+		l1=$(sc $j nvmet port add --address 127.0.0.1 --id 2)
+		l2=$(sc $j nvmet port add --address 127.0.0.1)
+		l3=$(sc $j nvmet export srd0 --host "$HOST_A" --port 2)
+		l4=$(sc $j nvmet export srd0 --host "$HOST_B")
+		l5=$(sc $j nvmet list)
+		l6=$(sc $j nvmet port list)
+		l7=$(sc $j nvmet unexport srd0 --host "$HOST_B")
+		l8=$(sc $j nvmet unexport "$nqn" --port 2)
+		l9=$(sc $j nvmet unexport srd0)
+		l10=$(sc $j nvmet export /dev/srd0 --allow-any-host)
+		l11=$(sc $j nvmet unexport srd0 --allow-any-host)
+		l12=$(sc $j nvmet unexport srd0)
+		l13=$(sc $j nvmet port remove 2)
+	}
+	nvmet_assert_empty
+	for i in 1 2 3 4 5 6 7 8 9 10 11 12 13; do
+		r=r$i l=l$i
+		[ -n "${!r}" ] || fail "storctl --url output $i is empty"
+		assert_eq "${!r}" "${!l}" "storctl $j nvmet: output $i through --url vs local"
+		compared=$((compared + 1))
+	done
+done
+assert_contains "$r3" "\"created\":true" "--json export through --url"
+# While the state has an export, the daemon keeps it there after a partial
+# unexport: through --url, then the state shows what is left.
+run_ok "${R[@]}" nvmet port add --address 127.0.0.1 --id 2 >/dev/null
+run_ok "${R[@]}" nvmet export srd0 --host "$HOST_A" --host "$HOST_B" >/dev/null
+run_ok "${R[@]}" nvmet unexport srd0 --host "$HOST_A" >/dev/null
+assert_eq "$(jq -c '[.nvmet_exports[] | [.nqn, .hosts, .ports]]' "$STATE")" \
+	"[[\"$nqn\",[\"$HOST_B\"],[2]]]" "state after a partial unexport through --url"
+run_ok "${R[@]}" nvmet unexport srd0 >/dev/null
+run_ok "${R[@]}" nvmet port remove 2 >/dev/null
+
+# Errors: same exit code and message.
+run_ok "${R[@]}" nvmet port add --address 127.0.0.1 --id 2 >/dev/null
+for args in "nvmet port remove 9" "nvmet port add --address 127.0.0.1 --id 70000" \
+	"nvmet port add --transport udp --address 127.0.0.1" "nvmet port add --address 127.0.0.1 --id 2 --service 4421" \
+	"nvmet export srd9 --host $HOST_A" "nvmet export srd0" "nvmet export srd0 --host host-a" \
+	"nvmet export srd0 --host $HOST_A --port 7" "nvmet unexport srd0" "nvmet unexport srd0 --host $HOST_A"; do
+	# shellcheck disable=SC2086 # word splitting wanted
+	run_rc "$STORCTL" $args
+	lrc=$RC lerr=$(<"$_T/e")
+	# shellcheck disable=SC2086
+	run_rc "${R[@]}" $args
+	assert_eq "$RC" "$lrc" "exit code of storctl --url ... $args"
+	assert_ne "$RC" 0 "exit code of $args"
+	assert_eq "$(<"$_T/e")" "$lerr" "error of storctl --url ... $args"
+	compared=$((compared + 1))
+done
+# A port in use: busy both ways.
+run_ok "${R[@]}" nvmet export srd0 --host "$HOST_A" --port 2 >/dev/null
+run_rc "$STORCTL" nvmet port remove 2
+lrc=$RC lerr=$(<"$_T/e")
+run_rc "${R[@]}" nvmet port remove 2
+assert_eq "$RC:$(<"$_T/e")" "$lrc:$lerr" "storctl --url nvmet port remove of a port in use"
+run_ok "${R[@]}" nvmet unexport srd0 >/dev/null
+run_ok "${R[@]}" nvmet port remove 2 >/dev/null
+nvmet_assert_empty
+assert_eq "$(jq -c '[.nvmet_ports, .nvmet_exports]' "$STATE")" '[[],[]]' "state after the --url checks"
+note "$compared --url comparisons"
 want 200 DELETE /v1/ramdisks/srd0
 stop_daemon
 pass
