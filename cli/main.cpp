@@ -27,10 +27,10 @@ constexpr const char *kFooter =
 	"(/dev/srd-control); STORCTL_SYSFS overrides the sysfs root (/sys);\n"
 	"STORCTL_NVMET_ROOT overrides the nvmet configfs root\n"
 	"(/sys/kernel/config/nvmet; then no module is loaded).\n"
-	"Remote use: --url URL (or STORCTL_URL) sends ramdisk and cache commands to\n"
-	"storctld (same output, same exit codes; device paths are the daemon host's);\n"
-	"STORCTL_TOKEN_FILE names a file holding its bearer token, STORCTL_CACERT a CA\n"
-	"certificate file for https.";
+	"Remote use: --url URL (or STORCTL_URL) sends ramdisk, cache, nvmet and rnbd\n"
+	"commands to storctld (same output, same exit codes; device paths are the\n"
+	"daemon host's); STORCTL_TOKEN_FILE names a file holding its bearer token,\n"
+	"STORCTL_CACERT a CA certificate file for https.";
 
 // No leaf command was given ("storctl", "storctl ramdisk"): name the
 // choices at the deepest level reached.

@@ -26,7 +26,8 @@ void register_restore(CLI::App &app, Context &ctx)
 	auto file = std::make_shared<std::string>(daemon::kDefaultStateFile);
 	auto *c = app.add_subcommand(
 		"restore",
-		"Recreate the RAM disks, caches and NVMe-oF ports and exports of storctld's state file "
+		"Recreate the RAM disks, caches, NVMe-oF ports and exports and RNBD exports and mappings "
+		"of storctld's state file "
 		"that are missing "
 		"(adopting those that exist; nothing is removed) and print the report. RAM disk "
 		"contents are not kept: recreated disks are empty");
@@ -47,6 +48,10 @@ void register_restore(CLI::App &app, Context &ctx)
 				nvmet::Manager nm = nvmet::Manager::make_default();
 				daemon::restore_nvmet(nm, loaded.state, report);
 			}
+			// RNBD exports, then mappings (nothing happens without them).
+			daemon::restore_rnbd(rnbd::Manager(sysfs && *sysfs ? sysfs
+									  : std::string(kDefaultSysfsRoot)),
+					     loaded.state, report);
 			report.state_file = store.path();
 			report.state_file_existed = loaded.existed;
 			report.problems = loaded.problems;

@@ -26,6 +26,7 @@ App::App(AppOptions options)
 	add_rapiddisk_routes(router_, *this);
 	add_nvmet_routes(router_, *this);
 	add_metrics_routes(router_, *this);
+	add_rnbd_routes(router_, *this);
 }
 
 const RestoreReport &App::restore()
@@ -44,6 +45,10 @@ const RestoreReport &App::restore()
 		std::lock_guard lock(nvmet_mu_);
 		restore_nvmet(*nvmet_, loaded.state, report);
 	}
+	{
+		std::lock_guard lock(rnbd_mu_);
+		restore_rnbd(rnbd_, loaded.state, report);
+	}
 	report.state_file = store_.path();
 	report.state_file_existed = loaded.existed;
 	report.problems = loaded.problems;
@@ -57,6 +62,12 @@ const RestoreReport &App::restore()
 	for (const RestoreItem &i : report.nvmet_exports)
 		log(i.result == "failed" ? LogLevel::error : LogLevel::notice,
 		    "restore nvmet export " + i.name + ": " + i.result + ": " + i.message);
+	for (const auto *items : {&report.rnbd_exports, &report.rnbd_mappings})
+		for (const RestoreItem &i : *items)
+			log(i.result == "failed" ? LogLevel::error : LogLevel::notice,
+			    std::string(items == &report.rnbd_exports ? "restore rnbd export "
+								      : "restore rnbd mapping ") +
+			    i.name + ": " + i.result + ": " + i.message);
 	log_notice("restore from " + store_.path() + ": " + std::to_string(report.count("adopted")) +
 		   " adopted, " + std::to_string(report.count("recreated")) + " recreated, " +
 		   std::to_string(report.count("failed")) + " failed" +

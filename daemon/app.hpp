@@ -24,6 +24,7 @@
 #include <storctl/cache.hpp>
 #include <storctl/nvmet.hpp>
 #include <storctl/ramdisk.hpp>
+#include <storctl/rnbd.hpp>
 #include <storctl/result.hpp>
 
 #include "http.hpp"
@@ -128,6 +129,19 @@ public:
 	/// without, like unexport_volume.
 	Result<nvmet::UnexportResult> unexport(const nvmet::UnexportSpec &spec, bool &state_only) const;
 
+	// RNBD (api_rnbd.cpp): exports (server) and mappings (client) through
+	// rnbd::Manager; the ones made here are kept in the state.
+	Result<std::vector<rnbd::ExportInfo>> rnbd_exports() const;
+	Result<rnbd::ExportInfo> rnbd_export(const rnbd::ExportSpec &spec) const;
+	/// @id: rnbd::export_id().  Like remove_ramdisk: only the state entry
+	/// when the kernel has no such export but the state does (@state_only).
+	Result<rnbd::ExportInfo> rnbd_unexport(std::string_view id, bool &state_only) const;
+	Result<std::vector<rnbd::Mapping>> rnbd_mappings() const;
+	Result<rnbd::Mapping> rnbd_map(const rnbd::MapSpec &spec) const;
+	/// @name: srnbd<N>.  The mapping it was is returned.
+	Result<rnbd::Mapping> rnbd_unmap(std::string_view name, bool force) const;
+	const rnbd::Manager &rnbd() const { return rnbd_; }
+
 private:
 	/// Apply @change to a copy of the state and write it.  The in-memory
 	/// state takes the change when the write succeeds, or regardless with
@@ -140,6 +154,7 @@ private:
 	std::unique_ptr<CacheManager> caches_;
 	std::unique_ptr<nvmet::Manager> nvmet_;
 	StateStore store_;
+	rnbd::Manager rnbd_{options_.sysfs_root};
 	Router router_;
 	mutable Metrics metrics_;
 	std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
@@ -147,6 +162,7 @@ private:
 	mutable std::mutex mutate_mu_;  ///< one mutation at a time
 	mutable std::mutex cache_mu_;   ///< one CacheManager call at a time (after mutate_mu_)
 	mutable std::mutex nvmet_mu_;   ///< one nvmet::Manager call at a time (after mutate_mu_)
+	mutable std::mutex rnbd_mu_;    ///< one RNBD change at a time (after mutate_mu_)
 	mutable std::mutex state_mu_;   ///< guards state_ and report_
 	mutable State state_;
 	std::optional<RestoreReport> report_;
@@ -159,5 +175,6 @@ void add_cache_routes(Router &router, const App &app);
 void add_rapiddisk_routes(Router &router, const App &app);
 void add_nvmet_routes(Router &router, const App &app);
 void add_metrics_routes(Router &router, const App &app);
+void add_rnbd_routes(Router &router, const App &app);
 
 } // namespace storctl::daemon

@@ -24,6 +24,7 @@
 #include <string>
 #include <string_view>
 
+#include "api_rnbd.hpp"
 #include "app.hpp"
 #include "config.hpp"
 #include "json_input.hpp"
@@ -147,6 +148,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t *data, std::size_t size
 	(void)parse_nvmet_port_create(all);
 	(void)parse_nvmet_export_create(all);
 	(void)parse_nvmet_export_patch(all);
+	(void)parse_rnbd_export_create(all);
+	(void)parse_rnbd_map_create(all);
 	(void)parse_config(all, "fuzz");
 	(void)storctl::daemon::parse_listen_address(all);
 	(void)bearer_matches(all, "0123456789abcdef0123");

@@ -23,6 +23,8 @@ struct Request {
 	std::string content_type;  ///< Content-Type header, "" if absent
 	/// Path parameters captured by the router ("{name}" -> "srd0").
 	std::map<std::string, std::string, std::less<>> params;
+	/// Query arguments, URL-decoded ("?force=true" -> force: "true").
+	std::map<std::string, std::string, std::less<>> query;
 
 	/// A captured parameter ("" if the route has none of that name).
 	const std::string &param(std::string_view name) const;

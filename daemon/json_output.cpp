@@ -192,4 +192,102 @@ Json nvmet_unexport_json(const nvmet::UnexportResult &r)
 	return j;
 }
 
+Json rnbd_export_json(const rnbd::ExportInfo &e)
+{
+	return Json{{"id", rnbd::export_id(e)},
+		    {"device_path", e.device_path},
+		    {"session", string_or_null(e.session)},
+		    {"read_only", e.read_only}};
+}
+
+Json rnbd_export_list_json(const std::vector<rnbd::ExportInfo> &exports)
+{
+	Json j = Json::array();
+	for (const auto &e : exports)
+		j.push_back(rnbd_export_json(e));
+	return j;
+}
+
+Json rnbd_mapping_json(const rnbd::Mapping &m)
+{
+	return Json{{"name", m.name},         {"path", m.path},     {"session", m.session},
+		    {"device_path", m.device_path}, {"access", m.access}, {"state", m.state}};
+}
+
+Json rnbd_mapping_list_json(const std::vector<rnbd::Mapping> &mappings)
+{
+	Json j = Json::array();
+	for (const auto &m : mappings)
+		j.push_back(rnbd_mapping_json(m));
+	return j;
+}
+
+Json rnbd_server_session_json(const rnbd::ServerSession &s)
+{
+	Json paths = Json::array();
+	for (const auto &p : s.paths)
+		paths.push_back(Json{{"client_address", p.client_address},
+				     {"state", p.state},
+				     {"io_cons", p.io_cons},
+				     {"queue_depth", p.queue_depth},
+				     {"max_io_size", p.max_io_size}});
+	return Json{{"name", s.name},
+		    {"path_count", s.path_count},
+		    {"device_count", s.device_count},
+		    {"closing", s.closing},
+		    {"paths", std::move(paths)}};
+}
+
+Json rnbd_client_session_json(const rnbd::ClientSession &s)
+{
+	Json paths = Json::array();
+	for (const auto &p : s.paths)
+		paths.push_back(Json{{"index", p.index},
+				     {"address", p.address},
+				     {"state", p.state},
+				     {"inflight", p.inflight},
+				     {"requests", p.requests},
+				     {"errors", p.errors},
+				     {"reconnects", p.reconnects}});
+	return Json{{"name", s.name}, {"state", s.state}, {"paths", std::move(paths)},
+		    {"devices", s.devices}};
+}
+
+Json rnbd_sessions_json(const std::vector<rnbd::ServerSession> *server,
+			const std::vector<rnbd::ClientSession> *client)
+{
+	Json j = Json::object();
+	j["server"] = nullptr;
+	j["client"] = nullptr;
+	if (server) {
+		j["server"] = Json::array();
+		for (const auto &s : *server)
+			j["server"].push_back(rnbd_server_session_json(s));
+	}
+	if (client) {
+		j["client"] = Json::array();
+		for (const auto &s : *client)
+			j["client"].push_back(rnbd_client_session_json(s));
+	}
+	return j;
+}
+
+Json rdma_link_json(const rdma::Link &l)
+{
+	return Json{{"name", l.name},
+		    {"index", l.index},
+		    {"port", l.port},
+		    {"state", string_or_null(l.state)},
+		    {"physical_state", string_or_null(l.physical_state)},
+		    {"netdev", string_or_null(l.netdev)}};
+}
+
+Json rdma_link_list_json(const std::vector<rdma::Link> &links)
+{
+	Json j = Json::array();
+	for (const auto &l : links)
+		j.push_back(rdma_link_json(l));
+	return j;
+}
+
 } // namespace storctl::daemon

@@ -14,6 +14,8 @@
 #include <storctl/cache.hpp>
 #include <storctl/nvmet.hpp>
 #include <storctl/ramdisk.hpp>
+#include <storctl/rdma.hpp>
+#include <storctl/rnbd.hpp>
 
 #include "http.hpp"
 
@@ -33,5 +35,22 @@ Json nvmet_port_list_json(const std::vector<nvmet::PortInfo> &ports);
 Json nvmet_export_json(const nvmet::ExportInfo &info);
 Json nvmet_export_list_json(const std::vector<nvmet::ExportInfo> &exports);
 Json nvmet_unexport_json(const nvmet::UnexportResult &result);
+
+// RNBD: the objects `storctl --json rnbd ...` prints (cli/rnbd.cpp) and
+// /v1/rnbd/... answers with.
+Json rnbd_export_json(const rnbd::ExportInfo &e);
+Json rnbd_export_list_json(const std::vector<rnbd::ExportInfo> &exports);
+Json rnbd_mapping_json(const rnbd::Mapping &m);
+Json rnbd_mapping_list_json(const std::vector<rnbd::Mapping> &mappings);
+Json rnbd_server_session_json(const rnbd::ServerSession &s);
+Json rnbd_client_session_json(const rnbd::ClientSession &s);
+/// {"server": [...] or null, "client": [...] or null}: null when that
+/// module is not loaded.
+Json rnbd_sessions_json(const std::vector<rnbd::ServerSession> *server,
+			const std::vector<rnbd::ClientSession> *client);
+
+// RDMA links (`storctl --json rdma link ...`).
+Json rdma_link_json(const rdma::Link &l);
+Json rdma_link_list_json(const std::vector<rdma::Link> &links);
 
 } // namespace storctl::daemon

@@ -141,6 +141,13 @@ struct ServerCallbacks {
 				ex->request.method = method ? method : "";
 				ex->request.path = url ? url : "";
 				ex->request.content_type = header(c, MHD_HTTP_HEADER_CONTENT_TYPE);
+				MHD_get_connection_values(
+					c, MHD_GET_ARGUMENT_KIND,
+					[](void *cls, MHD_ValueKind, const char *k, const char *v) -> MHD_Result {
+						static_cast<Request *>(cls)->query[k ? k : ""] = v ? v : "";
+						return MHD_YES;
+					},
+					&ex->request);
 				return first_call(s, c, *ex);
 			}
 			if (ex->responded) {

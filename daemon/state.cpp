@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <tuple>
 #include <type_traits>
 
 #include <fcntl.h>
@@ -440,6 +441,82 @@ Result<NvmetExportSpec> nvmet_export_spec_from_json(const Json &e)
 	return x;
 }
 
+Json rnbd_export_spec_json(const RnbdExportSpec &x)
+{
+	return Json{{"device_path", x.device_path},
+		    {"session", x.session.empty() ? Json(nullptr) : Json(x.session)},
+		    {"read_only", x.read_only}};
+}
+
+Result<RnbdExportSpec> rnbd_export_spec_from_json(const Json &e)
+{
+	auto bad = [](const std::string &why) { return make_error(Errc::invalid_argument, why); };
+	if (!e.is_object())
+		return bad("not an object");
+	RnbdExportSpec x;
+	auto path = e.find("device_path"), sess = e.find("session"), ro = e.find("read_only");
+	if (path == e.end() || !path->is_string())
+		return bad("\"device_path\" must be a string");
+	x.device_path = path->get<std::string>();
+	if (sess != e.end() && !sess->is_null()) {
+		if (!sess->is_string())
+			return bad("\"session\" must be a string or null");
+		x.session = sess->get<std::string>();
+	}
+	if (ro != e.end()) {
+		if (!ro->is_boolean())
+			return bad("\"read_only\" must be true or false");
+		x.read_only = ro->get<bool>();
+	}
+	if (auto r = rnbd_export_spec(x); !r)
+		return std::move(r).error();
+	return x;
+}
+
+Json rnbd_mapping_spec_json(const RnbdMappingSpec &m)
+{
+	return Json{{"session", m.session},
+		    {"paths", m.paths},
+		    {"device_path", m.device_path},
+		    {"access", m.access},
+		    {"port", m.port ? Json(*m.port) : Json(nullptr)}};
+}
+
+Result<RnbdMappingSpec> rnbd_mapping_spec_from_json(const Json &e)
+{
+	auto bad = [](const std::string &why) { return make_error(Errc::invalid_argument, why); };
+	if (!e.is_object())
+		return bad("not an object");
+	RnbdMappingSpec m;
+	auto sess = e.find("session"), paths = e.find("paths"), path = e.find("device_path"),
+	     access = e.find("access"), port = e.find("port");
+	if (sess == e.end() || !sess->is_string() || path == e.end() || !path->is_string())
+		return bad("\"session\" and \"device_path\" must be strings");
+	m.session = sess->get<std::string>();
+	m.device_path = path->get<std::string>();
+	if (paths == e.end() || !paths->is_array())
+		return bad("\"paths\" must be an array");
+	for (const Json &p : *paths) {
+		if (!p.is_string())
+			return bad("\"paths\" must hold strings");
+		m.paths.push_back(p.get<std::string>());
+	}
+	if (access != e.end()) {
+		if (!access->is_string())
+			return bad("\"access\" must be a string");
+		m.access = access->get<std::string>();
+	}
+	if (port != e.end() && !port->is_null()) {
+		if (!port->is_number_unsigned() || port->get<std::uint64_t>() < 1 ||
+		    port->get<std::uint64_t>() > 65535)
+			return bad("\"port\" must be 1..65535 or null");
+		m.port = static_cast<std::uint16_t>(port->get<std::uint64_t>());
+	}
+	if (auto r = rnbd_map_spec(m); !r)
+		return std::move(r).error();
+	return m;
+}
+
 std::string describe_port(const NvmetPortSpec &p)
 {
 	if (p.address.empty())
@@ -554,6 +631,107 @@ bool State::erase_nvmet_export(std::string_view nqn)
 	return true;
 }
 
+Result<rnbd::ExportSpec> rnbd_export_spec(const RnbdExportSpec &spec)
+{
+	rnbd::ExportSpec e{spec.device_path, spec.session, spec.read_only};
+	if (auto r = rnbd::validate(e); !r)
+		return std::move(r).error();
+	return e;
+}
+
+Result<rnbd::MapSpec> rnbd_map_spec(const RnbdMappingSpec &spec)
+{
+	rnbd::MapSpec m;
+	m.session = spec.session;
+	for (const std::string &p : spec.paths) {
+		auto ps = rnbd::parse_path(p);
+		if (!ps)
+			return std::move(ps).error();
+		m.paths.push_back(*ps);
+	}
+	m.device_path = spec.device_path;
+	auto a = rnbd::parse_access(spec.access);
+	if (!a)
+		return std::move(a).error();
+	m.access = *a;
+	m.port = spec.port;
+	if (auto r = rnbd::validate(m); !r)
+		return std::move(r).error();
+	return m;
+}
+
+RnbdMappingSpec rnbd_mapping_spec(const rnbd::MapSpec &spec)
+{
+	RnbdMappingSpec m;
+	m.session = spec.session;
+	for (const auto &p : spec.paths)
+		m.paths.push_back(p.str());
+	m.device_path = spec.device_path;
+	m.access = std::string(rnbd::to_string(spec.access));
+	m.port = spec.port;
+	return m;
+}
+
+const RnbdExportSpec *State::find_rnbd_export(std::string_view device_path, std::string_view session) const
+{
+	for (const RnbdExportSpec &x : rnbd_exports)
+		if (x.device_path == device_path && x.session == session)
+			return &x;
+	return nullptr;
+}
+
+void State::put_rnbd_export(const RnbdExportSpec &spec)
+{
+	auto key = [](const RnbdExportSpec &x) { return std::tie(x.device_path, x.session); };
+	auto it = std::lower_bound(rnbd_exports.begin(), rnbd_exports.end(), spec,
+				   [&](const RnbdExportSpec &a, const RnbdExportSpec &b) { return key(a) < key(b); });
+	if (it != rnbd_exports.end() && key(*it) == key(spec))
+		*it = spec;
+	else
+		rnbd_exports.insert(it, spec);
+}
+
+bool State::erase_rnbd_export(std::string_view device_path, std::string_view session)
+{
+	auto it = std::find_if(rnbd_exports.begin(), rnbd_exports.end(), [&](const RnbdExportSpec &x) {
+		return x.device_path == device_path && x.session == session;
+	});
+	if (it == rnbd_exports.end())
+		return false;
+	rnbd_exports.erase(it);
+	return true;
+}
+
+const RnbdMappingSpec *State::find_rnbd_mapping(std::string_view session, std::string_view device_path) const
+{
+	for (const RnbdMappingSpec &m : rnbd_mappings)
+		if (m.session == session && m.device_path == device_path)
+			return &m;
+	return nullptr;
+}
+
+void State::put_rnbd_mapping(const RnbdMappingSpec &spec)
+{
+	auto key = [](const RnbdMappingSpec &m) { return std::tie(m.session, m.device_path); };
+	auto it = std::lower_bound(rnbd_mappings.begin(), rnbd_mappings.end(), spec,
+				   [&](const RnbdMappingSpec &a, const RnbdMappingSpec &b) { return key(a) < key(b); });
+	if (it != rnbd_mappings.end() && key(*it) == key(spec))
+		*it = spec;
+	else
+		rnbd_mappings.insert(it, spec);
+}
+
+bool State::erase_rnbd_mapping(std::string_view session, std::string_view device_path)
+{
+	auto it = std::find_if(rnbd_mappings.begin(), rnbd_mappings.end(), [&](const RnbdMappingSpec &m) {
+		return m.session == session && m.device_path == device_path;
+	});
+	if (it == rnbd_mappings.end())
+		return false;
+	rnbd_mappings.erase(it);
+	return true;
+}
+
 Json State::to_json() const
 {
 	Json disks = Json::array();
@@ -576,9 +754,16 @@ Json State::to_json() const
 	Json exports_j = Json::array();
 	for (const NvmetExportSpec &x : nvmet_exports)
 		exports_j.push_back(nvmet_export_spec_json(x));
+	Json rnbd_exports_j = Json::array();
+	for (const RnbdExportSpec &x : rnbd_exports)
+		rnbd_exports_j.push_back(rnbd_export_spec_json(x));
+	Json rnbd_mappings_j = Json::array();
+	for (const RnbdMappingSpec &m : rnbd_mappings)
+		rnbd_mappings_j.push_back(rnbd_mapping_spec_json(m));
 	return Json{{"version", kStateVersion}, {"ramdisks", std::move(disks)},
 		    {"caches", std::move(caches_j)}, {"nvmet_ports", std::move(ports_j)},
-		    {"nvmet_exports", std::move(exports_j)}};
+		    {"nvmet_exports", std::move(exports_j)}, {"rnbd_exports", std::move(rnbd_exports_j)},
+		    {"rnbd_mappings", std::move(rnbd_mappings_j)}};
 }
 
 Result<State> State::from_json(const Json &j, std::vector<std::string> &problems)
@@ -644,6 +829,37 @@ Result<State> State::from_json(const Json &j, std::vector<std::string> &problems
 				} else {
 					st.put_nvmet_export(*spec);
 				}
+			}
+		}
+	}
+	for (const char *key : {"rnbd_exports", "rnbd_mappings"}) {
+		auto arr = j.find(key);
+		if (arr == j.end())
+			continue;
+		if (!arr->is_array())
+			return make_error(Errc::invalid_argument, std::string("\"") + key + "\" is not an array");
+		const bool exports = std::string_view(key) == "rnbd_exports";
+		std::size_t n = 0;
+		for (const Json &e : *arr) {
+			std::string where = std::string(key) + "[" + std::to_string(n++) + "]";
+			if (exports) {
+				auto spec = rnbd_export_spec_from_json(e);
+				if (!spec)
+					problems.push_back(where + ": " + spec.error().message + "; entry ignored");
+				else if (st.find_rnbd_export(spec->device_path, spec->session))
+					problems.push_back(where + ": export " + spec->device_path +
+							   " appears twice; entry ignored");
+				else
+					st.put_rnbd_export(*spec);
+			} else {
+				auto spec = rnbd_mapping_spec_from_json(e);
+				if (!spec)
+					problems.push_back(where + ": " + spec.error().message + "; entry ignored");
+				else if (st.find_rnbd_mapping(spec->session, spec->device_path))
+					problems.push_back(where + ": mapping " + spec->session + ":" +
+							   spec->device_path + " appears twice; entry ignored");
+				else
+					st.put_rnbd_mapping(*spec);
 			}
 		}
 	}
@@ -833,7 +1049,8 @@ std::size_t RestoreReport::count(std::string_view result) const
 		return static_cast<std::size_t>(std::count_if(v.begin(), v.end(),
 			[result](const RestoreItem &i) { return i.result == result; }));
 	};
-	return n(ramdisks) + n(caches) + n(nvmet_ports) + n(nvmet_exports);
+	return n(ramdisks) + n(caches) + n(nvmet_ports) + n(nvmet_exports) + n(rnbd_exports) +
+	       n(rnbd_mappings);
 }
 
 Json RestoreReport::to_json() const
@@ -851,6 +1068,12 @@ Json RestoreReport::to_json() const
 	Json export_items = Json::array();
 	for (const RestoreItem &i : nvmet_exports)
 		export_items.push_back(Json{{"nqn", i.name}, {"result", i.result}, {"message", i.message}});
+	Json rnbd_export_items = Json::array();
+	for (const RestoreItem &i : rnbd_exports)
+		rnbd_export_items.push_back(Json{{"id", i.name}, {"result", i.result}, {"message", i.message}});
+	Json rnbd_mapping_items = Json::array();
+	for (const RestoreItem &i : rnbd_mappings)
+		rnbd_mapping_items.push_back(Json{{"mapping", i.name}, {"result", i.result}, {"message", i.message}});
 	return Json{
 		{"time", static_cast<std::int64_t>(time)},
 		{"state_file", state_file},
@@ -862,6 +1085,8 @@ Json RestoreReport::to_json() const
 		{"caches", std::move(cache_items)},
 		{"nvmet_ports", std::move(port_items)},
 		{"nvmet_exports", std::move(export_items)},
+		{"rnbd_exports", std::move(rnbd_export_items)},
+		{"rnbd_mappings", std::move(rnbd_mapping_items)},
 		{"summary", Json{{"adopted", count("adopted")},
 				 {"recreated", count("recreated")},
 				 {"failed", count("failed")}}},
@@ -882,6 +1107,10 @@ std::string RestoreReport::to_text() const
 		out += "nvmet port " + i.name + ": " + i.result + ": " + i.message + "\n";
 	for (const RestoreItem &i : nvmet_exports)
 		out += "nvmet export " + i.name + ": " + i.result + ": " + i.message + "\n";
+	for (const RestoreItem &i : rnbd_exports)
+		out += "rnbd export " + i.name + ": " + i.result + ": " + i.message + "\n";
+	for (const RestoreItem &i : rnbd_mappings)
+		out += "rnbd mapping " + i.name + ": " + i.result + ": " + i.message + "\n";
 	out += std::to_string(count("adopted")) + " adopted, " + std::to_string(count("recreated")) +
 	       " recreated, " + std::to_string(count("failed")) + " failed\n";
 	out += std::string(kContentsNote) + "\n";
@@ -1047,6 +1276,79 @@ void restore_nvmet(nvmet::Manager &nvmet, const State &state, RestoreReport &rep
 			}
 		}
 		report.nvmet_exports.push_back(std::move(item));
+	}
+}
+
+void restore_rnbd(const rnbd::Manager &rnbd, const State &state, RestoreReport &report)
+{
+	if (state.rnbd_exports.empty() && state.rnbd_mappings.empty())
+		return;
+	std::optional<Result<std::vector<rnbd::ExportInfo>>> have_exports;
+	if (!state.rnbd_exports.empty())
+		have_exports = rnbd.exports();
+	for (const RnbdExportSpec &want : state.rnbd_exports) {
+		RestoreItem item;
+		item.name = rnbd::export_id({want.device_path, want.session, want.read_only});
+		auto spec = rnbd_export_spec(want);
+		if (!spec) {
+			item.result = "failed";
+			item.message = spec.error().message;
+		} else if (!*have_exports) {
+			item.result = "failed";
+			item.message = have_exports->error().message;
+		} else {
+			auto it = std::find_if((*have_exports)->begin(), (*have_exports)->end(),
+					       [&](const rnbd::ExportInfo &e) {
+						       return e.device_path == want.device_path &&
+							      e.session == want.session;
+					       });
+			if (it != (*have_exports)->end()) {
+				item.result = "adopted";
+				item.message = it->read_only == want.read_only
+					? "already exported as saved; adopted"
+					: std::string("already exported ") + (it->read_only ? "read-only" : "read-write") +
+					  ", saved " + (want.read_only ? "read-only" : "read-write") +
+					  "; adopted as it is";
+			} else if (auto made = rnbd.export_device(*spec); made) {
+				item.result = "recreated";
+				item.message = "exported again";
+			} else {
+				item.result = "failed";
+				item.message = made.error().message;
+			}
+		}
+		report.rnbd_exports.push_back(std::move(item));
+	}
+	std::optional<Result<std::vector<rnbd::Mapping>>> have_maps;
+	if (!state.rnbd_mappings.empty())
+		have_maps = rnbd.mappings();
+	for (const RnbdMappingSpec &want : state.rnbd_mappings) {
+		RestoreItem item;
+		item.name = want.session + ":" + want.device_path;
+		auto spec = rnbd_map_spec(want);
+		if (!spec) {
+			item.result = "failed";
+			item.message = spec.error().message;
+		} else if (!*have_maps) {
+			item.result = "failed";
+			item.message = have_maps->error().message;
+		} else {
+			auto it = std::find_if((*have_maps)->begin(), (*have_maps)->end(), [&](const rnbd::Mapping &m) {
+				return m.session == want.session && m.device_path == want.device_path;
+			});
+			if (it != (*have_maps)->end()) {
+				item.result = "adopted";
+				item.message = "already mapped as " + it->path + " (" + it->access + ", " + it->state +
+					       "); adopted";
+			} else if (auto made = rnbd.map(*spec); made) {
+				item.result = "recreated";
+				item.message = "mapped again as " + made->path;
+			} else {
+				item.result = "failed";
+				item.message = made.error().message;
+			}
+		}
+		report.rnbd_mappings.push_back(std::move(item));
 	}
 }
 

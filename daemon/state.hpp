@@ -36,6 +36,7 @@
 #include <storctl/cache.hpp>
 #include <storctl/nvmet.hpp>
 #include <storctl/ramdisk.hpp>
+#include <storctl/rnbd.hpp>
 #include <storctl/result.hpp>
 
 namespace storctl::daemon {
@@ -108,11 +109,41 @@ struct NvmetExportSpec {
 
 NvmetExportSpec nvmet_export_spec(const nvmet::ExportInfo &info);
 
+/// An RNBD export made through the daemon (server side).
+struct RnbdExportSpec {
+	std::string device_path;
+	std::string session;  ///< "" = every session
+	bool read_only = false;
+
+	bool operator==(const RnbdExportSpec &) const = default;
+};
+
+/// An RNBD mapping made through the daemon (client side).  Identified by
+/// session and server device path: the srnbd<N> name may differ after a
+/// restore.
+struct RnbdMappingSpec {
+	std::string session;
+	std::vector<std::string> paths;  ///< "ip:ADDR[@ip:SRC]"
+	std::string device_path;
+	std::string access = "rw";
+	std::optional<std::uint16_t> port;
+
+	bool operator==(const RnbdMappingSpec &) const = default;
+};
+
+/// Conversions to the library's specs (validated: a state entry that does
+/// not pass is an error).
+Result<rnbd::ExportSpec> rnbd_export_spec(const RnbdExportSpec &spec);
+Result<rnbd::MapSpec> rnbd_map_spec(const RnbdMappingSpec &spec);
+RnbdMappingSpec rnbd_mapping_spec(const rnbd::MapSpec &spec);
+
 struct State {
 	std::vector<RamdiskSpec> ramdisks;  ///< sorted by index, unique indexes
 	std::vector<CacheSpec> caches;      ///< sorted by name, unique names
 	std::vector<NvmetPortSpec> nvmet_ports;      ///< sorted by id, unique ids
 	std::vector<NvmetExportSpec> nvmet_exports;  ///< sorted by NQN, unique NQNs
+	std::vector<RnbdExportSpec> rnbd_exports;    ///< sorted by (path, session), unique
+	std::vector<RnbdMappingSpec> rnbd_mappings;  ///< sorted by (session, path), unique
 
 	const RamdiskSpec *find(int index) const;
 	/// Insert or replace the entry with spec.index.
@@ -131,6 +162,14 @@ struct State {
 	const NvmetExportSpec *find_nvmet_export(std::string_view nqn) const;
 	void put_nvmet_export(const NvmetExportSpec &spec);
 	bool erase_nvmet_export(std::string_view nqn);
+
+	const RnbdExportSpec *find_rnbd_export(std::string_view device_path, std::string_view session) const;
+	void put_rnbd_export(const RnbdExportSpec &spec);
+	bool erase_rnbd_export(std::string_view device_path, std::string_view session);
+
+	const RnbdMappingSpec *find_rnbd_mapping(std::string_view session, std::string_view device_path) const;
+	void put_rnbd_mapping(const RnbdMappingSpec &spec);
+	bool erase_rnbd_mapping(std::string_view session, std::string_view device_path);
 
 	Json to_json() const;
 	/// Parse a state document.  Invalid entries are skipped and described
@@ -191,6 +230,8 @@ struct RestoreReport {
 	std::vector<RestoreItem> caches;
 	std::vector<RestoreItem> nvmet_ports;    ///< name: the port id
 	std::vector<RestoreItem> nvmet_exports;  ///< name: the NQN
+	std::vector<RestoreItem> rnbd_exports;   ///< name: the export id
+	std::vector<RestoreItem> rnbd_mappings;  ///< name: <session>:<device path>
 
 	/// Items (RAM disks, caches, ports, exports) with this result.
 	std::size_t count(std::string_view result) const;
@@ -213,5 +254,11 @@ void restore_caches(CacheManager &caches, const State &state, RestoreReport &rep
 /// a missing one is recreated.  Nothing is removed.  Does nothing (and
 /// touches no module) when the state has no ports and no exports.
 void restore_nvmet(nvmet::Manager &nvmet, const State &state, RestoreReport &report);
+
+/// Then its RNBD exports and, after them, its mappings (a mapping may be
+/// of a local export).  An export or mapping that exists is adopted; a
+/// missing one is made again.  Nothing is removed.  Does nothing when the
+/// state has no RNBD entries.
+void restore_rnbd(const rnbd::Manager &rnbd, const State &state, RestoreReport &report);
 
 } // namespace storctl::daemon

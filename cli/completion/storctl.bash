@@ -16,16 +16,24 @@ _storctl_opts() { # the options of one command path ("" is the top level)
 	"nvmet port add") echo "--transport --address --interface --service --id" ;;
 	"nvmet export") echo "--port --host --allow-any-host --nqn" ;;
 	"nvmet unexport") echo "--host --port --allow-any-host" ;;
+	"rnbd export") echo "--session --read-only" ;;
+	"rnbd unexport") echo "--session" ;;
+	"rnbd map") echo "--session --path --device --access --port" ;;
+	"rnbd unmap") echo "--force" ;;
+	"rdma link add") echo "--netdev --name" ;;
 	esac
 }
 
 _storctl_subs() { # the subcommands of one command path
 	case $1 in
-	"") echo "ramdisk cache nvmet restore" ;;
+	"") echo "ramdisk cache nvmet rdma rnbd restore" ;;
 	ramdisk) echo "create list info resize remove" ;;
 	cache) echo "create list stats remove" ;;
 	nvmet) echo "port export unexport list" ;;
 	"nvmet port") echo "add remove list" ;;
+	rnbd) echo "export unexport map unmap list sessions" ;;
+	rdma) echo "link" ;;
+	"rdma link") echo "add delete list" ;;
 	esac
 }
 
@@ -35,6 +43,11 @@ _storctl_values() { # completions for the value of option $1 (none: return 1)
 	--mode) echo "wt wa wb" ;;
 	--policy) echo "s3fifo 2q clock lru fifo" ;;
 	--transport) echo "tcp rdma loop" ;;
+	--access) echo "ro rw migration" ;;
+	--netdev) ls /sys/class/net 2>/dev/null ;;
+	--device) compgen -G '/dev/*' | while read -r d; do [ -b "$d" ] && echo "$d"; done ;;
+	--path) echo "ip:" ;;
+	--session) ls /sys/class/stor-rnbd-client/ctl/sessions 2>/dev/null ;;
 	--cache | --origin) compgen -G '/dev/*' | while read -r d; do [ -b "$d" ] && echo "$d"; done ;;
 	--state-file) compgen -f -- "${COMP_WORDS[COMP_CWORD]}" ;;
 	--url) echo "http://127.0.0.1:9118" ;;
@@ -52,8 +65,10 @@ _storctl_args() { # positional arguments of one command path
 		compgen -G '/sys/block/srd*' | sed 's|.*/||' ;;
 	"cache stats" | "cache remove")
 		compgen -G '/dev/mapper/*' | sed 's|.*/||' | grep -v '^control$' ;;
-	"nvmet export" | "nvmet unexport")
+	"nvmet export" | "nvmet unexport" | "rnbd export" | "rnbd unexport")
 		compgen -G '/dev/*' | while read -r d; do [ -b "$d" ] && echo "$d"; done ;;
+	"rnbd unmap") compgen -G '/sys/block/srnbd*' | sed 's|.*/||' ;;
+	"rdma link delete") ls /sys/class/infiniband 2>/dev/null ;;
 	esac
 }
 

@@ -259,7 +259,7 @@ TEST_F(DaemonHttp, RamdiskLifecycle)
 		"name":"srd0","numa_node":null,"open_count":0,"overcommit":false,"path":"/dev/srd0",
 		"prealloc":false,"read_only":false,"size_bytes":67108864,"used_bytes":0})"));
 	EXPECT_EQ(saved_state(), Json::parse(R"({"version":1,"caches":[],"nvmet_ports":[],"nvmet_exports":[],
-		"ramdisks":[{"index":0,"size_bytes":67108864,
+		"rnbd_exports":[],"rnbd_mappings":[],"ramdisks":[{"index":0,"size_bytes":67108864,
 		"logical_block_size":512,"numa_node":null,"prealloc":false,"read_only":false,"overcommit":false}]})"));
 
 	auto full = http("POST", "/v1/ramdisks", R"({"size":8388608,"logical_block_size":4096,"prealloc":true,
