@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Inside the benchmark VM (started by bench/remote/run through
-# tests/vm/run-vm): one preallocated RAM disk, read locally and through
+# tests/vm/run-vm): one preallocated RAM disk, read locally, through
 # NVMe-oF over TCP (127.0.0.1) and over RDMA (soft-RoCE on a veth end,
-# 10.77.0.1), all exported with storctl.  nvme_core is loaded with
+# 10.77.0.1), both exported with storctl, and through stor-rnbd over the
+# same rxe device and address (stor_rnbd_server/client from the build
+# tree, exported and mapped through their sysfs control files; the mapped
+# srnbd device passes a fio crc32c verify before it is measured).
+# nvme_core is loaded with
 # multipath=N so each transport's controller has its own namespace device
 # and the devices can be interleaved run by run (drift in the host's speed
 # then hits all of them alike).  Appends
-# "dev<TAB>workload<TAB>run<TAB>iops<TAB>MiB/s<TAB>mean latency us" lines to
-# $VM_RESULTS/results.tsv.
+# "dev<TAB>workload<TAB>run<TAB>iops<TAB>MiB/s<TAB>mean latency us<TAB>fio
+# CPU %" lines to $VM_RESULTS/results.tsv (the last column is the fio job's
+# usr + sys CPU, for reading the numbers; the table does not use it).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -15,7 +20,7 @@ SIZE_MIB=${BENCH_SIZE_MIB:-512}
 RUNTIME=${BENCH_RUNTIME:-5}
 RUNS=${BENCH_RUNS:-3}
 IOENGINE=${BENCH_IOENGINE:-libaio}
-WORKLOADS=(randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd32 read-1m write-1m)
+WORKLOADS=(randread-4k-qd1 randread-4k-qd32 randwrite-4k-qd1 randwrite-4k-qd32 read-1m write-1m)
 HOSTNQN=nqn.2014-08.org.storctl:bench:host
 NS=storctl-bench
 END=bnr0
@@ -85,7 +90,49 @@ connect() {
 }
 DEVS[nvme-tcp]=$(connect tcp)
 DEVS[nvme-rdma]=$(connect rdma)
-ORDER=(local nvme-tcp nvme-rdma)
+
+# stor-rnbd: the project's modules from the build tree (run-vm leaves the
+# on-demand ones unloaded), the same RAM disk exported to every session,
+# mapped over the rxe device NVMe/RDMA uses.
+SRV_CTL=/sys/class/stor-rnbd-server/ctl
+CLT_CTL=/sys/class/stor-rnbd-client/ctl
+load_project_module() {
+	local name=$1 dir=${VM_MODULES_DIR:-$STORCTL_BUILD/modules/$KVER} ko dep
+	ko=$(find "$dir" -name "$name.ko" -type f | head -n 1)
+	[ -n "$ko" ] || die "no $name.ko under $dir (make modules-all)"
+	for dep in $(modinfo -F depends "$ko" | tr , ' '); do
+		modprobe "$dep"
+	done
+	insmod "$ko"
+}
+load_project_module stor_rnbd_server
+load_project_module stor_rnbd_client
+echo "device_path=$srd" >"$SRV_CTL/export"
+before=$(ls /sys/block)
+echo "sessname=bench path=ip:10.77.0.1 device_path=$srd" >"$CLT_CTL/map_device"
+udevadm settle 2>/dev/null || true
+d=$(comm -13 <(echo "$before") <(ls /sys/block) | grep '^srnbd' | head -n1 || true)
+if [ -z "$d" ] || [ ! -b "/dev/$d" ]; then
+	die "no srnbd device appeared after map_device"
+fi
+DEVS[srnbd]=/dev/$d
+say "srnbd session: $(tr '\n' ' ' <"$SRV_CTL/paths")"
+say "srnbd queue: nr_hw_queues $(find "/sys/block/$d/mq" -mindepth 1 -maxdepth 1 -name '[0-9]*' | wc -l)," \
+	"nr_requests $(cat "/sys/block/$d/queue/nr_requests")," \
+	"max_hw_sectors_kb $(cat "/sys/block/$d/queue/max_hw_sectors_kb")"
+
+# A benchmark of a device that loses data is worthless: check srnbd first
+# (fio fails on a crc32c mismatch or an I/O error), then that what it wrote
+# is what the RAM disk holds.
+say "verify ${DEVS[srnbd]}"
+DEV=${DEVS[srnbd]} IOENGINE=$IOENGINE fio --output-format=terse "$here/verify.fio" >>"$log" ||
+	die "fio verify of ${DEVS[srnbd]} failed (see fio.log)"
+a=$(dd if="${DEVS[srnbd]}" bs=1M count=128 iflag=direct status=none | sha256sum)
+b=$(dd if="$srd" bs=1M count=128 iflag=direct status=none | sha256sum)
+[ "$a" = "$b" ] || die "${DEVS[srnbd]} and $srd differ in the first 128 MiB"
+say "verify ${DEVS[srnbd]}: ok"
+
+ORDER=(local nvme-tcp nvme-rdma srnbd)
 for dev in "${ORDER[@]}"; do
 	sz=$(blockdev --getsize64 "${DEVS[$dev]}")
 	[ "$sz" -eq $((SIZE_MIB << 20)) ] || die "${DEVS[$dev]} ($dev) is $sz bytes"
@@ -103,12 +150,17 @@ for run in $(seq 1 "$RUNS"); do
 			echo "$json" >>"$log"
 			line=$(jq -r '.jobs[0] | (if .read.io_bytes > 0 then .read else .write end) |
 				[.iops, (.bw_bytes / 1048576), (.lat_ns.mean / 1000)] | @tsv' <<<"$json")
+			cpu=$(jq -r '.jobs[0] | (.usr_cpu + .sys_cpu)' <<<"$json")
+			line="$line"$'\t'"$cpu"
 			printf '%s\t%s\t%s\t%s\n' "$dev" "$w" "$run" "$line" >>"$out"
 			say "[$n/$total] run $run $w $dev: $line"
 		done
 	done
 done
 
+echo normal >"/sys/block/${DEVS[srnbd]#/dev/}/stor-rnbd/unmap_device"
+echo "device_path=$srd" >"$SRV_CTL/unexport"
+rmmod stor_rnbd_client stor_rnbd_server
 nvme disconnect -n "$nqn" >/dev/null
 storctl nvmet unexport "$srd" >/dev/null
 storctl nvmet port remove "$tcp" >/dev/null
