@@ -22,22 +22,13 @@
 #include <storctl/size.hpp>
 
 #include "command.hpp"
+#include "json_output.hpp"
 
 namespace storctl::cli {
 
 // --- rendering ----------------------------------------------------------------
 
 namespace {
-
-// Table options as JSON values: numbers as numbers, flags as true.
-Json option_value(const std::string &v)
-{
-	if (v.empty())
-		return true;
-	if (v.size() <= 19 && v.find_first_not_of("0123456789") == std::string::npos)
-		return std::stoull(v);
-	return v;
-}
 
 std::string ratio_text(double r)
 {
@@ -47,82 +38,6 @@ std::string ratio_text(double r)
 }
 
 } // namespace
-
-/// The cache object: name, path, target, mode, cache, origin, cache_devno,
-/// origin_devno, block_size, size_bytes, policy (null for wb), options
-/// (object), open_count.
-Json cache_to_json(const CacheInfo &c)
-{
-	Json j = Json::object();
-	j["name"] = c.name;
-	j["path"] = c.path;
-	j["target"] = c.target;
-	j["mode"] = std::string(to_string(c.mode));
-	j["cache"] = c.cache;
-	j["origin"] = c.origin;
-	j["cache_devno"] = c.cache_devno.str();
-	j["origin_devno"] = c.origin_devno.str();
-	j["block_size"] = c.block_size;
-	j["size_bytes"] = c.size_bytes;
-	j["policy"] = c.policy ? Json(*c.policy) : Json(nullptr);
-	Json opts = Json::object();
-	for (const auto &[k, v] : c.options)
-		opts[k] = option_value(v);
-	j["options"] = opts;
-	j["open_count"] = c.open_count;
-	return j;
-}
-
-Json caches_to_json(const std::vector<CacheInfo> &caches)
-{
-	Json j = Json::array();
-	for (const CacheInfo &c : caches)
-		j.push_back(cache_to_json(c));
-	return j;
-}
-
-/// name, target, mode, cache, origin, then the target's counters by name:
-/// stor-cache: the 14 status counters and read_hit_ratio; writecache:
-/// error, total_blocks, free_blocks, writeback_blocks, used_blocks,
-/// dirty_blocks and, when the kernel reports them, its 10 counters and
-/// read_hit_ratio.
-Json cache_stats_to_json(const CacheStats &s)
-{
-	Json j = Json::object();
-	j["name"] = s.info.name;
-	j["target"] = s.info.target;
-	j["mode"] = std::string(to_string(s.info.mode));
-	j["cache"] = s.info.cache;
-	j["origin"] = s.info.origin;
-	if (s.stor_cache) {
-		for (std::size_t i = 0; i < kStorCacheCounters.size(); i++)
-			j[std::string(kStorCacheCounters[i])] = s.stor_cache->counters[i];
-		j["read_hit_ratio"] = s.stor_cache->read_hit_ratio();
-	}
-	if (s.writecache) {
-		const WritecacheStatus &w = *s.writecache;
-		j["error"] = w.error;
-		j["total_blocks"] = w.total_blocks;
-		j["free_blocks"] = w.free_blocks;
-		j["writeback_blocks"] = w.writeback_blocks;
-		j["used_blocks"] = w.used_blocks();
-		j["dirty_blocks"] = w.dirty_blocks();
-		if (w.counters) {
-			for (std::size_t i = 0; i < kWritecacheCounters.size(); i++)
-				j[std::string(kWritecacheCounters[i])] = (*w.counters)[i];
-			j["read_hit_ratio"] = *w.read_hit_ratio();
-		}
-	}
-	return j;
-}
-
-/// {"removed": NAME, "written_back_blocks": N, "deferred": BOOL}
-Json cache_removal_to_json(const CacheRemoval &r)
-{
-	return Json{{"removed", r.name},
-		    {"written_back_blocks", r.written_back_blocks},
-		    {"deferred", r.deferred}};
-}
 
 std::string format_cache_created(const CacheInfo &c)
 {
@@ -158,7 +73,7 @@ std::string format_cache_table(const std::vector<CacheInfo> &caches)
 	return out;
 }
 
-/// "key: value" lines, the keys of cache_stats_to_json in a fixed order.
+/// "key: value" lines, the keys of daemon::cache_stats_json in a fixed order.
 std::string format_cache_stats(const CacheStats &s)
 {
 	std::ostringstream o;
@@ -334,7 +249,7 @@ void add_create(CLI::App &grp, Context &ctx)
 			auto info = (*caches)->create(*opts);
 			if (!info)
 				return std::move(info).error();
-			emit(cx, cache_to_json(*info), format_cache_created(*info));
+			emit(cx, daemon::cache_json(*info), format_cache_created(*info));
 			return ok();
 		};
 	});
@@ -352,7 +267,7 @@ void add_list(CLI::App &grp, Context &ctx)
 			auto caches = (*svc)->list();
 			if (!caches)
 				return std::move(caches).error();
-			emit(cx, caches_to_json(*caches), format_cache_table(*caches));
+			emit(cx, daemon::cache_list_json(*caches), format_cache_table(*caches));
 			return ok();
 		};
 	});
@@ -371,7 +286,7 @@ void add_stats(CLI::App &grp, Context &ctx)
 			auto st = (*caches)->stats(*name);
 			if (!st)
 				return std::move(st).error();
-			emit(cx, cache_stats_to_json(*st), format_cache_stats(*st));
+			emit(cx, daemon::cache_stats_json(*st), format_cache_stats(*st));
 			return ok();
 		};
 	});
@@ -412,7 +327,7 @@ void add_remove(CLI::App &grp, Context &ctx)
 			auto r = (*caches)->remove(a->name, opts);
 			if (!r)
 				return std::move(r).error();
-			emit(cx, cache_removal_to_json(*r), format_cache_removed(*r));
+			emit(cx, daemon::cache_removal_json(*r), format_cache_removed(*r));
 			return ok();
 		};
 	});

@@ -7,33 +7,9 @@
 
 #include <storctl/size.hpp>
 
+#include "json_output.hpp"
+
 namespace storctl::cli {
-
-Json to_json(const RamdiskInfo &info)
-{
-	Json j = Json::object();
-	j["name"] = info.name;
-	j["path"] = info.path;
-	j["index"] = info.index;
-	j["size_bytes"] = info.size_bytes;
-	j["used_bytes"] = info.used_bytes;
-	j["logical_block_size"] = info.logical_block_size;
-	j["alloc_failures"] = info.alloc_failures;
-	j["open_count"] = info.open_count;
-	j["numa_node"] = info.numa_node ? Json(*info.numa_node) : Json(nullptr);
-	j["read_only"] = info.read_only;
-	j["prealloc"] = info.prealloc;
-	j["overcommit"] = info.overcommit;
-	return j;
-}
-
-Json to_json(const std::vector<RamdiskInfo> &disks)
-{
-	Json j = Json::array();
-	for (const RamdiskInfo &d : disks)
-		j.push_back(to_json(d));
-	return j;
-}
 
 std::string format_ramdisk_options(const RamdiskInfo &info)
 {
@@ -140,10 +116,10 @@ class JsonPrinter final : public Printer {
 public:
 	explicit JsonPrinter(std::ostream &out) : out_(out) {}
 
-	void ramdisk_created(const RamdiskInfo &info) override { emit(to_json(info)); }
-	void ramdisk_list(const std::vector<RamdiskInfo> &disks) override { emit(to_json(disks)); }
-	void ramdisk_info(const RamdiskInfo &info) override { emit(to_json(info)); }
-	void ramdisk_resized(const RamdiskInfo &info) override { emit(to_json(info)); }
+	void ramdisk_created(const RamdiskInfo &info) override { emit(daemon::ramdisk_json(info)); }
+	void ramdisk_list(const std::vector<RamdiskInfo> &disks) override { emit(daemon::ramdisk_list_json(disks)); }
+	void ramdisk_info(const RamdiskInfo &info) override { emit(daemon::ramdisk_json(info)); }
+	void ramdisk_resized(const RamdiskInfo &info) override { emit(daemon::ramdisk_json(info)); }
 	void ramdisk_removed(std::string_view name) override
 	{
 		emit(Json{{"removed", std::string(name)}});

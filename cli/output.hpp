@@ -23,12 +23,8 @@ enum class OutputFormat { text, json };
 /// which scripts and tests may rely on.
 using Json = nlohmann::json;
 
-/// The JSON info object: exactly the keys name, path, index, size_bytes,
-/// used_bytes, logical_block_size, alloc_failures, open_count, numa_node
-/// (int or null), read_only, prealloc, overcommit.
-Json to_json(const RamdiskInfo &info);
-/// Array of info objects, in the given order.
-Json to_json(const std::vector<RamdiskInfo> &disks);
+/// JSON renderings are daemon/json_output.hpp's (storctl_json), shared with
+/// storctld: ramdisk_json(), ramdisk_list_json().
 
 /// Text renderings (each line ends with '\n').
 /// Aligned table with header NAME PATH SIZE USED LBS RO OPTIONS.

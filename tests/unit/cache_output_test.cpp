@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
 // Output of `storctl cache`: JSON shapes (exact key sets) and text lines.
-// The renderers live in cli/cache.cpp, which this test binary compiles in
-// (see CMakeLists.txt); they are declared here.
+// The text renderers live in cli/cache.cpp, which this test binary compiles
+// in (see CMakeLists.txt); they are declared here.  The JSON ones are
+// storctl_json's (daemon/json_output.hpp), shared by storctl and storctld.
 #include <string>
 #include <vector>
 
@@ -11,12 +12,10 @@
 
 #include <storctl/cache.hpp>
 
+#include "json_output.hpp"
+
 namespace storctl::cli {
 using Json = nlohmann::json;
-Json cache_to_json(const CacheInfo &c);
-Json caches_to_json(const std::vector<CacheInfo> &caches);
-Json cache_stats_to_json(const CacheStats &s);
-Json cache_removal_to_json(const CacheRemoval &r);
 std::string format_cache_created(const CacheInfo &c);
 std::string format_cache_table(const std::vector<CacheInfo> &caches);
 std::string format_cache_stats(const CacheStats &s);
@@ -27,6 +26,7 @@ namespace {
 
 using namespace storctl;
 using namespace storctl::cli;
+using namespace storctl::daemon;
 
 std::vector<std::string> keys(const Json &j)
 {
@@ -70,7 +70,7 @@ CacheInfo wb_info()
 
 TEST(CacheOutput, InfoObject)
 {
-	const Json j = cache_to_json(wt_info());
+	const Json j = cache_json(wt_info());
 	const std::vector<std::string> want = {
 		"block_size", "cache", "cache_devno", "mode", "name", "open_count", "options",
 		"origin", "origin_devno", "path", "policy", "size_bytes", "target"};
@@ -81,7 +81,7 @@ TEST(CacheOutput, InfoObject)
 		  R"("origin_devno":"254:0","path":"/dev/mapper/sc_srd0","policy":"s3fifo",)"
 		  R"("size_bytes":33554432,"target":"stor-cache"})");
 
-	const Json w = cache_to_json(wb_info());
+	const Json w = cache_json(wb_info());
 	EXPECT_EQ(keys(w), want);
 	EXPECT_TRUE(w["policy"].is_null());
 	EXPECT_EQ(w["mode"], "wb");
@@ -90,8 +90,8 @@ TEST(CacheOutput, InfoObject)
 
 TEST(CacheOutput, ListIsAnArray)
 {
-	EXPECT_EQ(caches_to_json({}).dump(), "[]");
-	const Json j = caches_to_json({wb_info(), wt_info()});
+	EXPECT_EQ(cache_list_json({}).dump(), "[]");
+	const Json j = cache_list_json({wb_info(), wt_info()});
 	ASSERT_TRUE(j.is_array());
 	ASSERT_EQ(j.size(), 2u);
 	EXPECT_EQ(j[0]["name"], "sc_wb");  // in the given order (the lib sorts)
@@ -103,7 +103,7 @@ TEST(CacheOutput, StorCacheStats)
 	CacheStats s;
 	s.info = wt_info();
 	s.stor_cache = *parse_stor_cache_status("1 3 2 2 3 0 1 0 0 3 512 0 0 0");
-	const Json j = cache_stats_to_json(s);
+	const Json j = cache_stats_json(s);
 	std::vector<std::string> want = {"name", "target", "mode", "cache", "origin", "read_hit_ratio"};
 	for (auto c : kStorCacheCounters)
 		want.emplace_back(c);
@@ -128,7 +128,7 @@ TEST(CacheOutput, WritecacheStats)
 	CacheStats s;
 	s.info = wb_info();
 	s.writecache = *parse_writecache_status("0 4080 3980 0 10 5 100 0 0 0 100 0 2 0");
-	const Json j = cache_stats_to_json(s);
+	const Json j = cache_stats_json(s);
 	std::vector<std::string> want = {"name", "target", "mode", "cache", "origin",
 					 "error", "total_blocks", "free_blocks",
 					 "writeback_blocks", "used_blocks", "dirty_blocks",
@@ -145,7 +145,7 @@ TEST(CacheOutput, WritecacheStats)
 
 	// The old 4-field status: no counters, no ratio.
 	s.writecache = *parse_writecache_status("-5 4080 3980 1");
-	const Json old = cache_stats_to_json(s);
+	const Json old = cache_stats_json(s);
 	std::vector<std::string> base = {"cache", "dirty_blocks", "error", "free_blocks", "mode",
 					 "name", "origin", "target", "total_blocks", "used_blocks",
 					 "writeback_blocks"};
@@ -162,7 +162,7 @@ TEST(CacheOutput, WritecacheStats)
 TEST(CacheOutput, Removal)
 {
 	CacheRemoval r{"sc_x", CacheMode::wb, 42, false};
-	EXPECT_EQ(cache_removal_to_json(r).dump(),
+	EXPECT_EQ(cache_removal_json(r).dump(),
 		  R"({"deferred":false,"removed":"sc_x","written_back_blocks":42})");
 	EXPECT_EQ(format_cache_removed(r), "removed sc_x (wrote back 42 blocks)\n");
 	r.written_back_blocks = 1;
@@ -172,12 +172,12 @@ TEST(CacheOutput, Removal)
 
 	CacheRemoval wt{"sc_y", CacheMode::wt, 0, false};
 	EXPECT_EQ(format_cache_removed(wt), "removed sc_y\n");
-	EXPECT_EQ(cache_removal_to_json(wt)["written_back_blocks"], 0);
+	EXPECT_EQ(cache_removal_json(wt)["written_back_blocks"], 0);
 	wt.deferred = true;
 	EXPECT_EQ(format_cache_removed(wt),
 		  "removed sc_y (deferred: still open, now maps the origin directly and goes away "
 		  "when closed)\n");
-	EXPECT_EQ(cache_removal_to_json(wt)["deferred"], true);
+	EXPECT_EQ(cache_removal_json(wt)["deferred"], true);
 }
 
 TEST(CacheOutput, CreatedAndTable)

@@ -24,6 +24,7 @@
 #include "daemon_fake_nvmet.hpp"
 #include "exit_codes.hpp"
 #include "fake_srd.hpp"
+#include "json_output.hpp"
 #include "output.hpp"
 #include "remote.hpp"
 #include "server.hpp"
@@ -37,14 +38,16 @@ std::string format_cache_table(const std::vector<CacheInfo> &caches);
 std::string format_cache_stats(const CacheStats &s);
 std::string format_cache_created(const CacheInfo &c);
 std::string format_cache_removed(const CacheRemoval &r);
-Json cache_to_json(const CacheInfo &c);
-Json caches_to_json(const std::vector<CacheInfo> &caches);
-Json cache_stats_to_json(const CacheStats &s);
 } // namespace storctl::cli
 
 using namespace storctl;
 using namespace storctl::cli;
 using storctl::daemon::App;
+using storctl::daemon::cache_json;
+using storctl::daemon::cache_list_json;
+using storctl::daemon::cache_stats_json;
+using storctl::daemon::ramdisk_json;
+using storctl::daemon::ramdisk_list_json;
 using storctl::daemon::AppOptions;
 using storctl::daemon::Server;
 using storctl::daemon::ServerOptions;
@@ -292,7 +295,7 @@ TEST_F(RemoteCli, CacheServicesMatchLocal)
 	ASSERT_TRUE(st) << st.error().message;
 	auto lst = mgr->stats("sc_srd0");
 	EXPECT_EQ(format_cache_stats(*st), format_cache_stats(*lst));
-	EXPECT_EQ(cache_stats_to_json(*st), cache_stats_to_json(*lst));
+	EXPECT_EQ(cache_stats_json(*st), cache_stats_json(*lst));
 	EXPECT_EQ(caches->create(o).error().code, Errc::busy);
 	EXPECT_EQ(caches->stats("nope").error().code, Errc::not_found);
 	auto rm = caches->remove("sc_srd0", CacheRemoveOptions{});
@@ -394,7 +397,7 @@ TEST_F(RemoteCli, BinarySameOutputAndExitCodes)
 	EXPECT_EQ(list.out, format_ramdisk_table(disks));
 	Proc jlist = run({"ramdisk", "list", "--json"}, {"STORCTL_URL=" + url});
 	EXPECT_EQ(jlist.status, 0) << jlist.err;
-	EXPECT_EQ(jlist.out, to_json(disks).dump() + "\n");
+	EXPECT_EQ(jlist.out, ramdisk_list_json(disks).dump() + "\n");
 	Proc info = remote({"ramdisk", "info", "srd2"});
 	EXPECT_EQ(info.out, format_ramdisk_info(*local().info(2)));
 	Proc resized = remote({"ramdisk", "resize", "srd2", "16M"});
@@ -430,7 +433,7 @@ TEST_F(RemoteCli, BinarySameOutputAndExitCodes)
 	auto mgr = storctl::test::fake_cache_manager(kernel);
 	EXPECT_EQ(cmade.out, format_cache_created(*mgr->info("sc_srd0")));
 	EXPECT_EQ(remote({"cache", "list"}).out, format_cache_table(*mgr->list()));
-	EXPECT_EQ(remote({"--json", "cache", "list"}).out, caches_to_json(*mgr->list()).dump() + "\n");
+	EXPECT_EQ(remote({"--json", "cache", "list"}).out, cache_list_json(*mgr->list()).dump() + "\n");
 	EXPECT_EQ(remote({"cache", "stats", "sc_srd0"}).out, format_cache_stats(*mgr->stats("sc_srd0")));
 	Proc crm = remote({"cache", "remove", "sc_srd0"});
 	EXPECT_EQ(crm.status, 0) << crm.err;

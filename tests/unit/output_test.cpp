@@ -6,10 +6,13 @@
 
 #include <gtest/gtest.h>
 
+#include "json_output.hpp"
 #include "output.hpp"
 
 using namespace storctl;
 using namespace storctl::cli;
+using storctl::daemon::ramdisk_json;
+using storctl::daemon::ramdisk_list_json;
 
 namespace {
 
@@ -34,7 +37,7 @@ const std::set<std::string> kKeys = {
 
 TEST(JsonRendering, ExactKeysAndTypes)
 {
-	Json j = to_json(sample(3));
+	Json j = ramdisk_json(sample(3));
 	ASSERT_TRUE(j.is_object());
 	std::set<std::string> keys;
 	for (auto it = j.begin(); it != j.end(); ++it)
@@ -68,7 +71,7 @@ TEST(JsonRendering, NumaNodeAndFlags)
 	i.read_only = true;
 	i.prealloc = true;
 	i.overcommit = true;
-	Json j = to_json(i);
+	Json j = ramdisk_json(i);
 	EXPECT_TRUE(j["numa_node"].is_number_integer());
 	EXPECT_EQ(j["numa_node"], 1);
 	EXPECT_EQ(j["read_only"], true);
@@ -76,12 +79,12 @@ TEST(JsonRendering, NumaNodeAndFlags)
 	EXPECT_EQ(j["overcommit"], true);
 
 	i.numa_node = 0;  // node 0 is a preference, not "none"
-	EXPECT_EQ(to_json(i)["numa_node"], 0);
+	EXPECT_EQ(ramdisk_json(i)["numa_node"], 0);
 }
 
 TEST(JsonRendering, CompactDocumentWithSortedKeys)
 {
-	EXPECT_EQ(to_json(sample()).dump(),
+	EXPECT_EQ(ramdisk_json(sample()).dump(),
 		  "{\"alloc_failures\":3,\"index\":0,\"logical_block_size\":512,"
 		  "\"name\":\"srd0\",\"numa_node\":null,\"open_count\":1,\"overcommit\":false,"
 		  "\"path\":\"/dev/srd0\",\"prealloc\":false,\"read_only\":false,"
@@ -90,8 +93,8 @@ TEST(JsonRendering, CompactDocumentWithSortedKeys)
 
 TEST(JsonRendering, ListKeepsOrderAndEmptyIsArray)
 {
-	EXPECT_EQ(to_json(std::vector<RamdiskInfo>{}).dump(), "[]");
-	Json j = to_json(std::vector<RamdiskInfo>{sample(0), sample(2), sample(10)});
+	EXPECT_EQ(ramdisk_list_json(std::vector<RamdiskInfo>{}).dump(), "[]");
+	Json j = ramdisk_list_json(std::vector<RamdiskInfo>{sample(0), sample(2), sample(10)});
 	ASSERT_TRUE(j.is_array());
 	ASSERT_EQ(j.size(), 3u);
 	EXPECT_EQ(j[0]["name"], "srd0");
@@ -113,7 +116,7 @@ TEST(JsonPrinter, OneDocumentPerCommand)
 	for (auto fn : {&Printer::ramdisk_created, &Printer::ramdisk_info, &Printer::ramdisk_resized}) {
 		out.str("");
 		((*p).*fn)(sample());
-		EXPECT_EQ(out.str(), to_json(sample()).dump() + "\n");
+		EXPECT_EQ(out.str(), ramdisk_json(sample()).dump() + "\n");
 	}
 }
 
