@@ -423,8 +423,9 @@ TEST_F(RemoteCli, BinarySameOutputAndExitCodes)
 			what += a + " ";
 		EXPECT_EQ(p.status, c.exit) << what << p.err;
 		EXPECT_EQ(p.out, "") << what;
-		if (!c.local.message.empty())
+		if (!c.local.message.empty()) {
 			EXPECT_EQ(p.err, error_line(c.local)) << what;
+		}
 	}
 
 	// Caches.

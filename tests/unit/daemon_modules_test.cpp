@@ -71,11 +71,13 @@ TEST(DaemonModules, StateEntriesMakeTheirModulesRequired)
 	auto pos = [&](const std::string &m) { return std::find(order.begin(), order.end(), m) - order.begin(); };
 	EXPECT_LT(pos("nvmet"), pos("nvmet-rdma"));
 	EXPECT_LT(pos("nvmet"), pos("nvme-loop"));
-	for (const ModuleNeed &n : needs)
-		if (n.module == "nvmet-rdma")
+	for (const ModuleNeed &n : needs) {
+		if (n.module == "nvmet-rdma") {
 			EXPECT_EQ(n.why, "NVMe-oF port 1 (rdma)");
-		else if (n.module == "dm-writecache")
+		} else if (n.module == "dm-writecache") {
 			EXPECT_EQ(n.why, "cache sc_srd3");
+		}
+	}
 
 	// wt caches need dm-stor-cache; a tcp port nvmet-tcp.
 	State t;
