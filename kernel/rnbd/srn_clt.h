@@ -77,6 +77,13 @@ enum srn_clt_mp_policy {
 	SRN_MP_MIN_INFLIGHT,
 };
 
+/*
+ * A write goes out from its pages' DMA addresses with the PD's local DMA
+ * lkey when its pages plus the header fit in this many work requests of
+ * path->sge_per_wr entries; otherwise through a registered MR.
+ */
+#define SRN_CLT_WRITE_WRS	4
+
 /* srn_clt_iu.flags */
 #define SRN_CLT_IU_RSP_PENDING	0
 
@@ -96,6 +103,11 @@ enum srn_clt_mp_policy {
  * @send_cqe: completion of the request's RDMA WRITE WITH IMMEDIATE
  * @reg_cqe: completion of the (unsignalled) MR registration, errors only
  * @inv_cqe: completion of the local invalidation
+ * @data_cqe: completion of an (unsignalled) data RDMA WRITE, errors only
+ * @sge: a write sent without a registration: its pages, then the header
+ *	(sess->max_segments + 1 entries, in path->sges)
+ * @wrs: the work requests of such a write; the last one carries the
+ *	immediate
  */
 struct srn_clt_iu {
 	struct srn_clt_path *path;
@@ -111,6 +123,9 @@ struct srn_clt_iu {
 	struct ib_cqe send_cqe;
 	struct ib_cqe reg_cqe;
 	struct ib_cqe inv_cqe;
+	struct ib_cqe data_cqe;
+	struct ib_sge *sge;
+	struct ib_rdma_wr wrs[SRN_CLT_WRITE_WRS];
 };
 
 /**
@@ -198,6 +213,8 @@ struct srn_clt_ctl_wait {
  * @ius: sess->queue_depth iu
  * @reqs: request header buffers
  * @reqs_dma: their DMA address
+ * @sges: the iu's @sge arrays
+ * @sge_per_wr: SGEs per send work request on the I/O connections
  * @inflight: requests in flight (min-inflight policy, statistics)
  * @ctl_mutex: one control request at a time
  * @ctl_lock: protects @ctl_wait
@@ -239,6 +256,8 @@ struct srn_clt_path {
 	struct srn_clt_iu *ius;
 	struct srn_io_req *reqs;
 	u64 reqs_dma;
+	struct ib_sge *sges;
+	u32 sge_per_wr;
 	atomic_t inflight;
 	struct mutex ctl_mutex;		/* one control request at a time */
 	spinlock_t ctl_lock;		/* protects ctl_wait */
@@ -404,6 +423,7 @@ void srn_clt_dev_exit(void);
 void srn_clt_iu_send_done(struct ib_cq *cq, struct ib_wc *wc);
 void srn_clt_iu_reg_done(struct ib_cq *cq, struct ib_wc *wc);
 void srn_clt_iu_inv_done(struct ib_cq *cq, struct ib_wc *wc);
+void srn_clt_iu_data_done(struct ib_cq *cq, struct ib_wc *wc);
 void srn_clt_io_recv_done(struct ib_cq *cq, struct ib_wc *wc);
 
 /* srn_clt_main.c */

@@ -579,8 +579,18 @@ static int srn_clt_con_setup(struct srn_clt_con *con)
 	} else {
 		if (ibdev != path->ibdev)
 			return -EXDEV;
-		/* REG_MR, RDMA WRITE WITH IMM, LOCAL_INV per request. */
-		sq = 3 * sess->depth_per_queue + 4;
+		/*
+		 * Pages plus the header (max_segments is known after
+		 * SESS_INFO); at least 2, an MR and the header.
+		 */
+		path->sge_per_wr = max_t(u32, 2,
+					 min_t(u32, ibdev->attrs.max_send_sge,
+					       sess->max_segments + 1));
+		/*
+		 * Per request: REG_MR, RDMA WRITE WITH IMM and LOCAL_INV, or
+		 * up to SRN_CLT_WRITE_WRS RDMA WRITEs for a write.
+		 */
+		sq = max(3, SRN_CLT_WRITE_WRS) * sess->depth_per_queue + 4;
 		rq = sess->depth_per_queue + 2;
 		con->recv_cqe.done = srn_clt_io_recv_done;
 	}
@@ -597,7 +607,7 @@ static int srn_clt_con_setup(struct srn_clt_con *con)
 	attr.recv_cq = con->cq;
 	attr.cap.max_send_wr = sq;
 	attr.cap.max_recv_wr = rq;
-	attr.cap.max_send_sge = 2;
+	attr.cap.max_send_sge = con->con_id ? path->sge_per_wr : 2;
 	attr.cap.max_recv_sge = 1;
 	attr.sq_sig_type = IB_SIGNAL_REQ_WR;
 	attr.qp_type = IB_QPT_RC;
@@ -690,7 +700,9 @@ static int srn_clt_path_alloc_ius(struct srn_clt_path *path)
 	path->ius = kvcalloc(sess->queue_depth, sizeof(*path->ius), GFP_KERNEL);
 	path->reqs = kcalloc(sess->queue_depth, sizeof(*path->reqs),
 			     GFP_KERNEL);
-	if (!path->ius || !path->reqs)
+	path->sges = kvcalloc(sess->queue_depth, (sess->max_segments + 1) *
+			      sizeof(*path->sges), GFP_KERNEL);
+	if (!path->ius || !path->reqs || !path->sges)
 		return -ENOMEM;
 	path->reqs_dma = ib_dma_map_single(path->ibdev, path->reqs,
 					   sess->queue_depth *
@@ -709,6 +721,8 @@ static int srn_clt_path_alloc_ius(struct srn_clt_path *path)
 		iu->send_cqe.done = srn_clt_iu_send_done;
 		iu->reg_cqe.done = srn_clt_iu_reg_done;
 		iu->inv_cqe.done = srn_clt_iu_inv_done;
+		iu->data_cqe.done = srn_clt_iu_data_done;
+		iu->sge = &path->sges[i * (sess->max_segments + 1)];
 		iu->mr = ib_alloc_mr(path->pd, IB_MR_TYPE_MEM_REG,
 				     sess->max_segments);
 		if (IS_ERR(iu->mr)) {
@@ -776,6 +790,8 @@ static void srn_clt_path_teardown(struct srn_clt_path *path)
 	path->reqs_dma = 0;
 	kfree(path->reqs);
 	path->reqs = NULL;
+	kvfree(path->sges);
+	path->sges = NULL;
 	kfree(path->chunks);
 	path->chunks = NULL;
 

@@ -140,6 +140,18 @@ void srn_clt_iu_inv_done(struct ib_cq *cq, struct ib_wc *wc)
 	srn_clt_iu_put(iu);
 }
 
+/* The data RDMA WRITEs of a direct write are unsignalled: errors only. */
+void srn_clt_iu_data_done(struct ib_cq *cq, struct ib_wc *wc)
+{
+	struct srn_clt_iu *iu = container_of(wc->wr_cqe, struct srn_clt_iu,
+					     data_cqe);
+
+	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR)
+		pr_warn_ratelimited("stor_rnbd_client: data write failed: %s\n",
+				    ib_wc_status_msg(wc->status));
+	srn_clt_path_fail(iu->path, "data write failed");
+}
+
 void srn_clt_io_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct srn_clt_con *con = cq->cq_context;
@@ -246,12 +258,11 @@ static blk_status_t srn_clt_hold(struct srn_clt_dev *dev,
 	return BLK_STS_DEV_RESOURCE;
 }
 
-static int srn_clt_map_data(struct srn_clt_path *path, struct srn_clt_iu *iu,
-			    struct request *rq, struct srn_clt_cmd *cmd,
-			    struct ib_reg_wr *reg)
+/* DMA-map the request's pages into cmd->sg; returns the mapped count. */
+static int srn_clt_dma_map(struct srn_clt_path *path, struct request *rq,
+			   struct srn_clt_cmd *cmd)
 {
-	bool read = rq_data_dir(rq) == READ;
-	int nents, cnt, n;
+	int nents, cnt;
 
 	sg_init_table(cmd->sg, path->sess->max_segments);
 	nents = blk_rq_map_sg(rq->q, rq, cmd->sg);
@@ -261,11 +272,19 @@ static int srn_clt_map_data(struct srn_clt_path *path, struct srn_clt_iu *iu,
 	if (!cnt)
 		return -ENOMEM;
 	cmd->sg_cnt = nents;
+	return cnt;
+}
+
+/* Register the mapped pages in iu->mr: the REG_MR work request in @reg. */
+static int srn_clt_reg_mr(struct srn_clt_path *path, struct srn_clt_iu *iu,
+			  struct request *rq, struct srn_clt_cmd *cmd, int cnt,
+			  struct ib_reg_wr *reg)
+{
+	int n;
+
 	n = ib_map_mr_sg(iu->mr, cmd->sg, cnt, NULL, PAGE_SIZE);
-	if (n != cnt) {
-		srn_clt_cmd_unmap(path, cmd, rq);
+	if (n != cnt)
 		return n < 0 ? n : -EINVAL;
-	}
 	ib_update_fast_reg_key(iu->mr, ib_inc_rkey(iu->mr->rkey));
 	memset(reg, 0, sizeof(*reg));
 	reg->wr.opcode = IB_WR_REG_MR;
@@ -273,9 +292,62 @@ static int srn_clt_map_data(struct srn_clt_path *path, struct srn_clt_iu *iu,
 	reg->mr = iu->mr;
 	reg->key = iu->mr->rkey;
 	reg->access = IB_ACCESS_LOCAL_WRITE;
-	if (read)
+	if (rq_data_dir(rq) == READ)
 		reg->access |= IB_ACCESS_REMOTE_WRITE;
 	return 0;
+}
+
+/*
+ * A write without a memory registration: its @cnt mapped pages and then
+ * the request header, from their DMA addresses with the PD's local DMA
+ * lkey, in up to SRN_CLT_WRITE_WRS RDMA WRITEs to consecutive places of
+ * the server chunk.  All but the last are unsignalled; the last is the
+ * RDMA WRITE WITH IMMEDIATE, and on a reliable connection it lands after
+ * the others.  Returns that last one (the first is iu->wrs[0]), or NULL
+ * if the pages do not fit (the caller registers an MR instead).
+ */
+static struct ib_rdma_wr *srn_clt_write_direct(struct srn_clt_path *path,
+					       struct srn_clt_iu *iu,
+					       struct srn_clt_cmd *cmd,
+					       int cnt, u32 len)
+{
+	u32 per_wr = path->sge_per_wr, nsge = cnt + 1, off = 0, i, k, nwr;
+	u64 raddr = path->chunks[iu->chunk].addr;
+	struct scatterlist *sg;
+	struct ib_rdma_wr *w;
+
+	nwr = DIV_ROUND_UP(nsge, per_wr);
+	if (nwr > SRN_CLT_WRITE_WRS)
+		return NULL;
+	for_each_sg(cmd->sg, sg, cnt, i) {
+		iu->sge[i].addr = sg_dma_address(sg);
+		iu->sge[i].length = sg_dma_len(sg);
+		iu->sge[i].lkey = path->pd->local_dma_lkey;
+		off += sg_dma_len(sg);
+	}
+	if (off != len)
+		return NULL;
+	iu->sge[cnt].addr = iu->req_dma;
+	iu->sge[cnt].length = sizeof(*iu->req);
+	iu->sge[cnt].lkey = path->pd->local_dma_lkey;
+
+	off = 0;
+	for (k = 0; k < nwr; k++) {
+		w = &iu->wrs[k];
+		memset(w, 0, sizeof(*w));
+		w->wr.sg_list = &iu->sge[k * per_wr];
+		w->wr.num_sge = min(per_wr, nsge - k * per_wr);
+		w->remote_addr = raddr + off;
+		w->rkey = path->chunks[iu->chunk].rkey;
+		for (i = 0; i < w->wr.num_sge; i++)
+			off += w->wr.sg_list[i].length;
+		if (k + 1 < nwr) {
+			w->wr.opcode = IB_WR_RDMA_WRITE;
+			w->wr.wr_cqe = &iu->data_cqe;
+			w->wr.next = &iu->wrs[k + 1].wr;
+		}
+	}
+	return w;
 }
 
 static blk_status_t srn_clt_submit(struct srn_clt_path *path,
@@ -289,9 +361,9 @@ static blk_status_t srn_clt_submit(struct srn_clt_path *path,
 	u32 len = blk_rq_bytes(rq), flags = 0, hdr_off = 0;
 	struct srn_clt_iu *iu;
 	struct srn_io_req *req;
-	struct ib_rdma_wr wr = {};
+	struct ib_rdma_wr local_wr = {}, *wr = &local_wr;
 	struct ib_reg_wr reg;
-	struct ib_send_wr *first = &wr.wr;
+	struct ib_send_wr *first = &wr->wr;
 	struct ib_sge sge[2];
 	bool data = false;
 	int n = 0, ret;
@@ -351,10 +423,25 @@ static blk_status_t srn_clt_submit(struct srn_clt_path *path,
 		req->sector = cpu_to_le64(blk_rq_pos(rq));
 
 	if (data) {
-		ret = srn_clt_map_data(path, iu, rq, cmd, &reg);
-		if (ret)
+		int cnt = srn_clt_dma_map(path, rq, cmd);
+
+		if (cnt < 0)
 			return BLK_STS_RESOURCE;
-		reg.wr.next = &wr.wr;
+		if (op == SRN_OP_WRITE) {
+			wr = srn_clt_write_direct(path, iu, cmd, cnt, len);
+			if (wr) {
+				first = &iu->wrs[0].wr;
+				hdr_off = len;
+				goto post;
+			}
+			wr = &local_wr;
+		}
+		ret = srn_clt_reg_mr(path, iu, rq, cmd, cnt, &reg);
+		if (ret) {
+			srn_clt_cmd_unmap(path, cmd, rq);
+			return BLK_STS_RESOURCE;
+		}
+		reg.wr.next = &wr->wr;
 		first = &reg.wr;
 		iu->mr_valid = true;
 		if (op == SRN_OP_READ) {
@@ -372,18 +459,18 @@ static blk_status_t srn_clt_submit(struct srn_clt_path *path,
 	sge[n].length = sizeof(*req);
 	sge[n].lkey = path->pd->local_dma_lkey;
 	n++;
+	wr->wr.sg_list = sge;
+	wr->wr.num_sge = n;
+	wr->remote_addr = path->chunks[chunk].addr;
+	wr->rkey = path->chunks[chunk].rkey;
+post:
 	ib_dma_sync_single_for_device(path->ibdev, iu->req_dma, sizeof(*req),
 				      DMA_TO_DEVICE);
-
-	wr.wr.opcode = IB_WR_RDMA_WRITE_WITH_IMM;
-	wr.wr.wr_cqe = &iu->send_cqe;
-	wr.wr.send_flags = IB_SEND_SIGNALED;
-	wr.wr.sg_list = sge;
-	wr.wr.num_sge = n;
-	wr.wr.ex.imm_data = cpu_to_be32(srn_imm_pack(chunk,
-						     hdr_off / SRN_IO_ALIGN));
-	wr.remote_addr = path->chunks[chunk].addr;
-	wr.rkey = path->chunks[chunk].rkey;
+	wr->wr.opcode = IB_WR_RDMA_WRITE_WITH_IMM;
+	wr->wr.wr_cqe = &iu->send_cqe;
+	wr->wr.send_flags = IB_SEND_SIGNALED;
+	wr->wr.ex.imm_data = cpu_to_be32(srn_imm_pack(chunk,
+						      hdr_off / SRN_IO_ALIGN));
 
 	iu->err = 0;
 	atomic_set(&iu->ref, 2);
