@@ -23,6 +23,7 @@
 
 #include "command.hpp"
 #include "json_output.hpp"
+#include "output.hpp"
 
 namespace storctl::cli {
 
@@ -49,28 +50,13 @@ std::string format_cache_created(const CacheInfo &c)
 /// Aligned table with header NAME MODE CACHE ORIGIN BLOCK SIZE POLICY.
 std::string format_cache_table(const std::vector<CacheInfo> &caches)
 {
-	constexpr std::size_t kCols = 7;
-	using Row = std::array<std::string, kCols>;
-	std::vector<Row> rows;
-	rows.push_back({"NAME", "MODE", "CACHE", "ORIGIN", "BLOCK", "SIZE", "POLICY"});
+	std::vector<std::vector<std::string>> rows = {
+		{"NAME", "MODE", "CACHE", "ORIGIN", "BLOCK", "SIZE", "POLICY"}};
 	for (const CacheInfo &c : caches)
 		rows.push_back({c.name, std::string(to_string(c.mode)), c.cache, c.origin,
 				format_size(c.block_size), format_size(c.size_bytes),
 				c.policy.value_or("-")});
-	std::array<std::size_t, kCols> width{};
-	for (const Row &r : rows)
-		for (std::size_t i = 0; i < kCols; i++)
-			width[i] = std::max(width[i], r[i].size());
-	std::string out;
-	for (const Row &r : rows) {
-		for (std::size_t i = 0; i < kCols; i++) {
-			out += r[i];
-			if (i + 1 < kCols)
-				out.append(width[i] - r[i].size() + 2, ' ');
-		}
-		out += '\n';
-	}
-	return out;
+	return format_columns(rows);
 }
 
 /// "key: value" lines, the keys of daemon::cache_stats_json in a fixed order.

@@ -27,6 +27,7 @@
 
 #include "command.hpp"
 #include "json_output.hpp"
+#include "output.hpp"
 
 namespace storctl::cli {
 
@@ -77,28 +78,6 @@ std::string access_text(const nvmet::ExportInfo &e)
 	return join(e.hosts, ",");
 }
 
-std::string table(const std::vector<std::vector<std::string>> &rows)
-{
-	std::vector<std::size_t> width;
-	for (const auto &r : rows)
-		for (std::size_t i = 0; i < r.size(); i++) {
-			if (width.size() <= i)
-				width.push_back(0);
-			width[i] = std::max(width[i], r[i].size());
-		}
-	std::string out;
-	for (const auto &r : rows) {
-		std::string line;
-		for (std::size_t i = 0; i < r.size(); i++) {
-			line += r[i];
-			if (i + 1 < r.size())
-				line += std::string(width[i] - r[i].size() + 2, ' ');
-		}
-		out += line + "\n";
-	}
-	return out;
-}
-
 } // namespace
 
 // The JSON objects are daemon/json_output.cpp's: the API answers with the
@@ -125,7 +104,7 @@ std::string format_nvmet_port_table(const std::vector<nvmet::PortInfo> &ports)
 		rows.push_back({std::to_string(p.id), p.transport.empty() ? "-" : p.transport,
 				port_address_text(p), p.service.empty() ? "-" : p.service,
 				p.subsystems.empty() ? "-" : join(p.subsystems, ",")});
-	return table(rows);
+	return format_columns(rows);
 }
 
 std::string format_nvmet_exported(const nvmet::ExportResult &r)
@@ -160,7 +139,7 @@ std::string format_nvmet_export_table(const std::vector<nvmet::ExportInfo> &expo
 	for (const auto &e : exports)
 		rows.push_back({e.nqn, e.volume.empty() ? "-" : e.volume,
 				e.ports.empty() ? "-" : join_ids(e.ports, ","), access_text(e)});
-	return table(rows);
+	return format_columns(rows);
 }
 
 // --- commands -------------------------------------------------------------------

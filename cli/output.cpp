@@ -28,34 +28,40 @@ std::string format_ramdisk_options(const RamdiskInfo &info)
 	return s.empty() ? "-" : s;
 }
 
-std::string format_ramdisk_table(const std::vector<RamdiskInfo> &disks)
+std::string format_columns(const std::vector<std::vector<std::string>> &rows)
 {
-	constexpr std::size_t kCols = 7;
-	using Row = std::array<std::string, kCols>;
-	std::vector<Row> rows;
-	rows.push_back({"NAME", "PATH", "SIZE", "USED", "LBS", "RO", "OPTIONS"});
-	for (const RamdiskInfo &d : disks)
-		rows.push_back({d.name, d.path, format_size(d.size_bytes), format_size(d.used_bytes),
-				std::to_string(d.logical_block_size), d.read_only ? "yes" : "no",
-				format_ramdisk_options(d)});
-
-	std::array<std::size_t, kCols> width{};
-	for (const Row &r : rows)
-		for (std::size_t c = 0; c < kCols; c++)
-			width[c] = std::max(width[c], r[c].size());
-
-	std::string out;
-	for (const Row &r : rows) {
-		std::string line;
-		for (std::size_t c = 0; c < kCols; c++) {
-			line += r[c];
-			if (c + 1 < kCols)
-				line.append(width[c] - r[c].size() + 2, ' ');
+	std::vector<std::size_t> width;
+	for (const auto &r : rows)
+		for (std::size_t i = 0; i < r.size(); i++) {
+			if (width.size() <= i)
+				width.push_back(0);
+			width[i] = std::max(width[i], r[i].size());
 		}
+	std::string out;
+	for (const auto &r : rows) {
+		std::string line;
+		for (std::size_t i = 0; i < r.size(); i++) {
+			line += r[i];
+			if (i + 1 < r.size())
+				line.append(width[i] - r[i].size() + 2, ' ');
+		}
+		while (!line.empty() && line.back() == ' ')
+			line.pop_back();
 		out += line;
 		out += '\n';
 	}
 	return out;
+}
+
+std::string format_ramdisk_table(const std::vector<RamdiskInfo> &disks)
+{
+	std::vector<std::vector<std::string>> rows = {
+		{"NAME", "PATH", "SIZE", "USED", "LBS", "RO", "OPTIONS"}};
+	for (const RamdiskInfo &d : disks)
+		rows.push_back({d.name, d.path, format_size(d.size_bytes), format_size(d.used_bytes),
+				std::to_string(d.logical_block_size), d.read_only ? "yes" : "no",
+				format_ramdisk_options(d)});
+	return format_columns(rows);
 }
 
 std::string format_ramdisk_info(const RamdiskInfo &info)

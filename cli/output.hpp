@@ -27,6 +27,10 @@ using Json = nlohmann::json;
 /// storctld: ramdisk_json(), ramdisk_list_json().
 
 /// Text renderings (each line ends with '\n').
+/// Rows as aligned columns: every column but the last is padded to its
+/// widest cell plus two blanks; a line has no trailing blanks (empty
+/// trailing cells leave none).  Rows may have different lengths.
+std::string format_columns(const std::vector<std::vector<std::string>> &rows);
 /// Aligned table with header NAME PATH SIZE USED LBS RO OPTIONS.
 std::string format_ramdisk_table(const std::vector<RamdiskInfo> &disks);
 /// "key: value" lines.

@@ -26,38 +26,10 @@
 
 #include "command.hpp"
 #include "json_output.hpp"
+#include "output.hpp"
 #include "rnbd_service.hpp"
 
 namespace storctl::cli {
-
-namespace {
-
-std::string rnbd_table(const std::vector<std::vector<std::string>> &rows)
-{
-	std::vector<std::size_t> width;
-	for (const auto &r : rows)
-		for (std::size_t i = 0; i < r.size(); i++) {
-			if (width.size() <= i)
-				width.push_back(0);
-			width[i] = std::max(width[i], r[i].size());
-		}
-	std::string out;
-	for (const auto &r : rows) {
-		std::string line;
-		for (std::size_t i = 0; i < r.size(); i++) {
-			line += r[i];
-			if (i + 1 < r.size())
-				line += std::string(width[i] - r[i].size() + 2, ' ');
-		}
-		// Empty trailing cells (continuation rows) leave no trailing blanks.
-		while (!line.empty() && line.back() == ' ')
-			line.pop_back();
-		out += line + "\n";
-	}
-	return out;
-}
-
-} // namespace
 
 using daemon::rnbd_export_json;
 using daemon::rnbd_export_list_json;
@@ -76,7 +48,7 @@ std::string format_rnbd_list(const std::vector<rnbd::ExportInfo> *exports,
 		for (const auto &e : *exports)
 			rows.push_back({e.device_path, e.session.empty() ? "*" : e.session,
 					e.read_only ? "ro" : "rw"});
-		out += rnbd_table(rows);
+		out += format_columns(rows);
 	}
 	if (mappings) {
 		if (!out.empty())
@@ -85,7 +57,7 @@ std::string format_rnbd_list(const std::vector<rnbd::ExportInfo> *exports,
 			{"DEVICE", "SESSION", "SERVER DEVICE", "ACCESS", "STATE"}};
 		for (const auto &m : *mappings)
 			rows.push_back({m.path, m.session, m.device_path, m.access, m.state});
-		out += rnbd_table(rows);
+		out += format_columns(rows);
 	}
 	return out;
 }
@@ -107,7 +79,7 @@ std::string format_rnbd_sessions(const std::vector<rnbd::ServerSession> *server,
 						i ? "" : std::to_string(s.device_count),
 						s.paths[i].client_address, s.paths[i].state});
 		}
-		out += rnbd_table(rows);
+		out += format_columns(rows);
 	}
 	if (client) {
 		if (!out.empty())
@@ -126,7 +98,7 @@ std::string format_rnbd_sessions(const std::vector<rnbd::ServerSession> *server,
 				rows.push_back({i ? "" : s.name, i ? "" : s.state, s.paths[i].address,
 						s.paths[i].state, i ? "" : devs});
 		}
-		out += rnbd_table(rows);
+		out += format_columns(rows);
 	}
 	return out;
 }

@@ -106,22 +106,13 @@ Result<std::string> load_token_file(const std::string &path)
 	if (st.st_size > 4096)
 		return make_error(Errc::invalid_argument, "token file " + path + " is larger than 4096 bytes");
 
-	std::string content;
-	char buf[4097];
-	for (;;) {
-		ssize_t n = ::read(fd->get(), buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno_error(errno, "cannot read token file " + path);
-		}
-		if (n == 0)
-			break;
-		content.append(buf, static_cast<std::size_t>(n));
-		if (content.size() > 4096)
-			return make_error(Errc::invalid_argument,
-					  "token file " + path + " is larger than 4096 bytes");
-	}
+	auto read = read_to_end(fd->get(), "token file " + path, 4096);
+	if (!read)
+		return std::move(read).error();
+	const std::string &content = *read;
+	if (content.size() > 4096)
+		return make_error(Errc::invalid_argument,
+				  "token file " + path + " is larger than 4096 bytes");
 	std::string token = content.substr(0, content.find('\n'));
 	while (!token.empty() && (token.back() == ' ' || token.back() == '\t' || token.back() == '\r'))
 		token.pop_back();

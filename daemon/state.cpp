@@ -1117,6 +1117,38 @@ std::string RestoreReport::to_text() const
 	return out;
 }
 
+namespace {
+
+// One restore item's outcome: the result word and its message.
+void restore_failed(RestoreItem &item, std::string message)
+{
+	item.result = "failed";
+	item.message = std::move(message);
+}
+
+void restore_recreated(RestoreItem &item, std::string message)
+{
+	item.result = "recreated";
+	item.message = std::move(message);
+}
+
+void restore_adopted(RestoreItem &item, std::string message)
+{
+	item.result = "adopted";
+	item.message = std::move(message);
+}
+
+// An existing object adopted as it is: @diff says how it differs from the
+// saved state (empty: not at all, and the message is @as_saved).
+void restore_adopted_diff(RestoreItem &item, const std::string &diff, std::string as_saved)
+{
+	restore_adopted(item, diff.empty() ? std::move(as_saved)
+					   : "already exists and differs from the saved state: " + diff +
+						     "; adopted as it is (nothing changed)");
+}
+
+} // namespace
+
 RestoreReport restore_ramdisks(const RamdiskManager &manager, const State &state)
 {
 	RestoreReport report;
@@ -1128,22 +1160,15 @@ RestoreReport restore_ramdisks(const RamdiskManager &manager, const State &state
 
 		auto have = manager.info(want.index);
 		if (have) {
-			item.result = "adopted";
-			std::string diff = spec_differences(spec_from_info(*have), want);
-			item.message = diff.empty()
-				? "already exists as saved; adopted (contents untouched)"
-				: "already exists and differs from the saved state: " + diff +
-				  "; adopted as it is (nothing changed)";
+			restore_adopted_diff(item, spec_differences(spec_from_info(*have), want),
+					     "already exists as saved; adopted (contents untouched)");
 		} else if (have.error().code != Errc::not_found) {
-			item.result = "failed";
-			item.message = "cannot check: " + have.error().message;
+			restore_failed(item, "cannot check: " + have.error().message);
 		} else if (auto made = manager.create(create_options(want)); made) {
-			item.result = "recreated";
-			item.message = "recreated empty (" + describe_spec(want) +
-				       "); its previous contents were not kept";
+			restore_recreated(item, "recreated empty (" + describe_spec(want) +
+				       "); its previous contents were not kept");
 		} else {
-			item.result = "failed";
-			item.message = "cannot recreate (" + describe_spec(want) + "): " + made.error().message;
+			restore_failed(item, "cannot recreate (" + describe_spec(want) + "): " + made.error().message);
 		}
 		report.ramdisks.push_back(std::move(item));
 	}
@@ -1164,30 +1189,22 @@ void restore_caches(CacheManager &caches, const State &state, RestoreReport &rep
 		item.name = want.name;
 		auto have = caches.info(want.name);
 		if (have) {
-			item.result = "adopted";
-			std::string diff = cache_differences(*have, want);
-			item.message = diff.empty()
-				? "already exists as saved; adopted"
-				: "already exists and differs from the saved state: " + diff +
-				  "; adopted as it is (nothing changed)";
+			restore_adopted_diff(item, cache_differences(*have, want),
+					     "already exists as saved; adopted");
 		} else if (have.error().code != Errc::not_found) {
-			item.result = "failed";
-			item.message = "cannot check: " + have.error().message;
+			restore_failed(item, "cannot check: " + have.error().message);
 		} else if (want.mode == CacheMode::wb && !recreated_ramdisk(want.cache)) {
-			item.result = "failed";
-			item.message = "not recreated (" + describe_cache(want) + "): the cache device was "
+			restore_failed(item, "not recreated (" + describe_cache(want) + "): the cache device was "
 				       "not recreated by this restore and may hold written data the origin "
 				       "lacks, which setting up a write-back cache would wipe; check it and "
-				       "create the cache again by hand";
+				       "create the cache again by hand");
 		} else if (auto made = caches.create(create_options(want)); made) {
-			item.result = "recreated";
-			item.message = "recreated (" + describe_cache(want) + "); it starts cold";
+			restore_recreated(item, "recreated (" + describe_cache(want) + "); it starts cold");
 			if (want.mode == CacheMode::wb)
 				item.message += "; write-back blocks not written to the origin before the "
 						"cache RAM disk was lost are gone";
 		} else {
-			item.result = "failed";
-			item.message = "cannot recreate (" + describe_cache(want) + "): " + made.error().message;
+			restore_failed(item, "cannot recreate (" + describe_cache(want) + "): " + made.error().message);
 		}
 		report.caches.push_back(std::move(item));
 	}
@@ -1201,15 +1218,13 @@ void restore_nvmet(nvmet::Manager &nvmet, const State &state, RestoreReport &rep
 		item.name = std::to_string(want.id);
 		auto have = nvmet.port(want.id);
 		if (have) {
-			item.result = "adopted";
 			NvmetPortSpec got = nvmet_port_spec(*have);
-			item.message = got == want
+			restore_adopted(item, got == want
 				? "already exists as saved (" + describe_port(want) + "); adopted"
 				: "already exists as " + describe_port(got) + " (saved: " + describe_port(want) +
-				  "); adopted as it is (nothing changed)";
+				  "); adopted as it is (nothing changed)");
 		} else if (have.error().code != Errc::not_found) {
-			item.result = "failed";
-			item.message = "cannot check: " + have.error().message;
+			restore_failed(item, "cannot check: " + have.error().message);
 		} else {
 			nvmet::PortSpec spec;
 			spec.id = want.id;
@@ -1228,14 +1243,12 @@ void restore_nvmet(nvmet::Manager &nvmet, const State &state, RestoreReport &rep
 				return nvmet.add_port(spec);
 			}();
 			if (made && made->created && made->port.id == want.id) {
-				item.result = "recreated";
-				item.message = "recreated (" + describe_port(want) + ")";
+				restore_recreated(item, "recreated (" + describe_port(want) + ")");
 			} else {
-				item.result = "failed";
-				item.message = "cannot recreate (" + describe_port(want) + "): " +
+				restore_failed(item, "cannot recreate (" + describe_port(want) + "): " +
 					       (made ? "port " + std::to_string(made->port.id) +
 							       " already has this address"
-						     : made.error().message);
+						     : made.error().message));
 			}
 		}
 		report.nvmet_ports.push_back(std::move(item));
@@ -1245,15 +1258,10 @@ void restore_nvmet(nvmet::Manager &nvmet, const State &state, RestoreReport &rep
 		item.name = want.nqn;
 		auto have = nvmet.find_export(want.nqn);
 		if (have) {
-			item.result = "adopted";
-			std::string diff = export_differences(nvmet_export_spec(*have), want);
-			item.message = diff.empty()
-				? "already exists as saved; adopted"
-				: "already exists and differs from the saved state: " + diff +
-				  "; adopted as it is (nothing changed)";
+			restore_adopted_diff(item, export_differences(nvmet_export_spec(*have), want),
+					     "already exists as saved; adopted");
 		} else if (have.error().code != Errc::not_found) {
-			item.result = "failed";
-			item.message = "cannot check: " + have.error().message;
+			restore_failed(item, "cannot check: " + have.error().message);
 		} else {
 			nvmet::ExportSpec spec;
 			spec.volume = want.volume;
@@ -1265,14 +1273,11 @@ void restore_nvmet(nvmet::Manager &nvmet, const State &state, RestoreReport &rep
 						 (want.allow_any_host ? std::string("any host")
 								      : "hosts " + join_list(want.hosts));
 			if (want.ports.empty()) {
-				item.result = "failed";
-				item.message = "not recreated (" + what + "): it was on no port";
+				restore_failed(item, "not recreated (" + what + "): it was on no port");
 			} else if (auto made = nvmet.export_volume(spec); made) {
-				item.result = "recreated";
-				item.message = "recreated (" + what + ")";
+				restore_recreated(item, "recreated (" + what + ")");
 			} else {
-				item.result = "failed";
-				item.message = "cannot recreate (" + what + "): " + made.error().message;
+				restore_failed(item, "cannot recreate (" + what + "): " + made.error().message);
 			}
 		}
 		report.nvmet_exports.push_back(std::move(item));
@@ -1291,11 +1296,9 @@ void restore_rnbd(const rnbd::Manager &rnbd, const State &state, RestoreReport &
 		item.name = rnbd::export_id({want.device_path, want.session, want.read_only});
 		auto spec = rnbd_export_spec(want);
 		if (!spec) {
-			item.result = "failed";
-			item.message = spec.error().message;
+			restore_failed(item, spec.error().message);
 		} else if (!*have_exports) {
-			item.result = "failed";
-			item.message = have_exports->error().message;
+			restore_failed(item, have_exports->error().message);
 		} else {
 			auto it = std::find_if((*have_exports)->begin(), (*have_exports)->end(),
 					       [&](const rnbd::ExportInfo &e) {
@@ -1303,18 +1306,15 @@ void restore_rnbd(const rnbd::Manager &rnbd, const State &state, RestoreReport &
 							      e.session == want.session;
 					       });
 			if (it != (*have_exports)->end()) {
-				item.result = "adopted";
-				item.message = it->read_only == want.read_only
+				restore_adopted(item, it->read_only == want.read_only
 					? "already exported as saved; adopted"
 					: std::string("already exported ") + (it->read_only ? "read-only" : "read-write") +
 					  ", saved " + (want.read_only ? "read-only" : "read-write") +
-					  "; adopted as it is";
+					  "; adopted as it is");
 			} else if (auto made = rnbd.export_device(*spec); made) {
-				item.result = "recreated";
-				item.message = "exported again";
+				restore_recreated(item, "exported again");
 			} else {
-				item.result = "failed";
-				item.message = made.error().message;
+				restore_failed(item, made.error().message);
 			}
 		}
 		report.rnbd_exports.push_back(std::move(item));
@@ -1327,25 +1327,20 @@ void restore_rnbd(const rnbd::Manager &rnbd, const State &state, RestoreReport &
 		item.name = want.session + ":" + want.device_path;
 		auto spec = rnbd_map_spec(want);
 		if (!spec) {
-			item.result = "failed";
-			item.message = spec.error().message;
+			restore_failed(item, spec.error().message);
 		} else if (!*have_maps) {
-			item.result = "failed";
-			item.message = have_maps->error().message;
+			restore_failed(item, have_maps->error().message);
 		} else {
 			auto it = std::find_if((*have_maps)->begin(), (*have_maps)->end(), [&](const rnbd::Mapping &m) {
 				return m.session == want.session && m.device_path == want.device_path;
 			});
 			if (it != (*have_maps)->end()) {
-				item.result = "adopted";
-				item.message = "already mapped as " + it->path + " (" + it->access + ", " + it->state +
-					       "); adopted";
+				restore_adopted(item, "already mapped as " + it->path + " (" + it->access + ", " + it->state +
+					       "); adopted");
 			} else if (auto made = rnbd.map(*spec); made) {
-				item.result = "recreated";
-				item.message = "mapped again as " + made->path;
+				restore_recreated(item, "mapped again as " + made->path);
 			} else {
-				item.result = "failed";
-				item.message = made.error().message;
+				restore_failed(item, made.error().message);
 			}
 		}
 		report.rnbd_mappings.push_back(std::move(item));

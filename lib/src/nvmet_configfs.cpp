@@ -95,19 +95,10 @@ public:
 		auto fd = UniqueFd::open(p.c_str(), O_RDONLY);
 		if (!fd)
 			return fs_error(fd.error().sys_errno, "cannot read", p);
-		std::string s;
-		char buf[4096];
-		for (;;) {
-			ssize_t n = ::read(fd->get(), buf, sizeof(buf));
-			if (n < 0) {
-				if (errno == EINTR)
-					continue;
-				return fs_error(errno, "cannot read", p);
-			}
-			if (n == 0)
-				break;
-			s.append(buf, static_cast<std::size_t>(n));
-		}
+		auto content = read_to_end(fd->get(), p);
+		if (!content)
+			return fs_error(content.error().sys_errno, "cannot read", p);
+		std::string s = std::move(*content);
 		while (!s.empty() && (s.back() == '\n' || s.back() == '\0'))
 			s.pop_back();
 		return s;

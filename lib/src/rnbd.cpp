@@ -520,20 +520,7 @@ Result<std::string> Manager::read(const std::string &rel) const
 	auto fd = UniqueFd::open(p.c_str(), O_RDONLY);
 	if (!fd)
 		return std::move(fd).error();
-	std::string out;
-	char buf[4096];
-	for (;;) {
-		ssize_t n = ::read(fd->get(), buf, sizeof(buf));
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return errno_error(errno, "cannot read " + p);
-		}
-		if (n == 0)
-			break;
-		out.append(buf, static_cast<std::size_t>(n));
-	}
-	return out;
+	return read_to_end(fd->get(), p);
 }
 
 Result<void> Manager::write(const std::string &rel, const std::string &line, std::string_view op,

@@ -25,4 +25,22 @@ Result<UniqueFd> UniqueFd::open(const char *path, int flags)
 	return UniqueFd(fd);
 }
 
+Result<std::string> read_to_end(int fd, const std::string &what, std::size_t limit)
+{
+	std::string out;
+	char buf[4096];
+	while (out.size() <= limit) {
+		ssize_t n = ::read(fd, buf, sizeof(buf));
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return errno_error(errno, "cannot read " + what);
+		}
+		if (n == 0)
+			break;
+		out.append(buf, static_cast<std::size_t>(n));
+	}
+	return out;
+}
+
 } // namespace storctl

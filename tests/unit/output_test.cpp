@@ -189,4 +189,19 @@ TEST(TextPrinter, InfoLines)
 	EXPECT_EQ(out.str(), format_ramdisk_info(sample()));
 }
 
+TEST(FormatColumns, PadsAllButTheLastColumnAndTrimsTrailingBlanks)
+{
+	EXPECT_EQ(format_columns({{"A", "BB", "C"}, {"aaa", "b", "cc"}}),
+		  "A    BB  C\n"
+		  "aaa  b   cc\n");
+	// Empty trailing cells (continuation rows) and ragged rows leave no
+	// trailing blanks.
+	EXPECT_EQ(format_columns({{"NAME", "X"}, {"", "y"}, {"long-name", ""}, {"z"}}),
+		  "NAME       X\n"
+		  "           y\n"
+		  "long-name\n"
+		  "z\n");
+	EXPECT_EQ(format_columns({}), "");
+}
+
 } // namespace

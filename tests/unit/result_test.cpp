@@ -2,6 +2,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <unistd.h>
 #include <memory>
 #include <set>
 #include <string>
@@ -211,4 +212,34 @@ TEST(UniqueFd, OpenFailureIsAnError)
 	EXPECT_EQ(fd.error().code, Errc::not_found);
 	EXPECT_EQ(fd.error().sys_errno, ENOENT);
 	EXPECT_NE(fd.error().message.find("/nonexistent/storctl/file"), std::string::npos);
+}
+
+TEST(ReadToEnd, ReadsAllAndStopsPastTheLimit)
+{
+	int p[2];
+	ASSERT_EQ(::pipe(p), 0);
+	UniqueFd rd(p[0]), wr(p[1]);
+	const std::string data(10000, 'x');
+	ASSERT_EQ(::write(wr.get(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
+	wr.reset();
+	auto all = read_to_end(rd.get(), "pipe");
+	ASSERT_TRUE(all) << all.error().message;
+	EXPECT_EQ(*all, data);
+
+	ASSERT_EQ(::pipe(p), 0);
+	rd.reset(p[0]);
+	wr.reset(p[1]);
+	ASSERT_EQ(::write(wr.get(), data.data(), data.size()), static_cast<ssize_t>(data.size()));
+	auto some = read_to_end(rd.get(), "pipe", 100);
+	ASSERT_TRUE(some);
+	EXPECT_GT(some->size(), 100U);  // stopped early: more than the limit, not all
+	EXPECT_LT(some->size(), data.size());
+}
+
+TEST(ReadToEnd, ErrorNamesWhatAndKeepsErrno)
+{
+	auto r = read_to_end(-1, "the thing");
+	ASSERT_FALSE(r);
+	EXPECT_EQ(r.error().sys_errno, EBADF);
+	EXPECT_NE(r.error().message.find("cannot read the thing"), std::string::npos);
 }

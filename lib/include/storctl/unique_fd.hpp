@@ -3,6 +3,9 @@
 // UniqueFd: sole owner of a file descriptor, closed on destruction.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <string>
 #include <utility>
 
 #include <storctl/result.hpp>
@@ -40,5 +43,11 @@ public:
 private:
 	int fd_ = -1;
 };
+
+/// Read @fd from its offset to end of file, retrying EINTR.  Stops once more
+/// than @limit bytes are in (the caller sees size() > limit).  A read(2)
+/// error is errno_error(errno, "cannot read " + what).
+Result<std::string> read_to_end(int fd, const std::string &what,
+				std::size_t limit = SIZE_MAX);
 
 } // namespace storctl
