@@ -2,7 +2,6 @@
 #include "output.hpp"
 
 #include <algorithm>
-#include <array>
 #include <sstream>
 
 #include <storctl/size.hpp>

@@ -188,8 +188,8 @@ TEST(RnbdValidate, ExportIds)
 	EXPECT_EQ(rnbd::export_id({"/dev/mapper/x", "web", false}), "mapper!x@web");
 	EXPECT_EQ(rnbd::export_id({"/srv/img", "", false}), "!srv!img");
 	for (const rnbd::ExportInfo &e : {rnbd::ExportInfo{"/dev/srd0", "", false},
-					 rnbd::ExportInfo{"/dev/mapper/x", "web", false},
-					 rnbd::ExportInfo{"/srv/img", "a.b", false}}) {
+					  rnbd::ExportInfo{"/dev/mapper/x", "web", false},
+					  rnbd::ExportInfo{"/srv/img", "a.b", false}}) {
 		auto back = rnbd::parse_export_id(rnbd::export_id(e));
 		ASSERT_TRUE(back) << rnbd::export_id(e);
 		EXPECT_EQ(*back, e);
