@@ -142,20 +142,28 @@ for ((i = 1; i <= n; i++)); do
 	read -r want_status mode <"$X/$i.want"
 	args=(-s --path-as-is -X "$method" -o "$_T/rbody" -D "$_T/rhdrs" -w '%{http_code}')
 	[ "$method" != HEAD ] || args=(-s --path-as-is -I -o "$_T/rbody" -D "$_T/rhdrs" -w '%{http_code}')
+	ctype=0
 	while IFS= read -r h; do
 		args+=(-H "$h")
+		[[ "${h,,}" != content-type:* ]] || ctype=1
 	done <"$X/$i.reqh"
 	if [ -s "$X/$i.body" ]; then
-		grep -qi '^content-type:' "$X/$i.reqh" || args+=(-H 'Content-Type: application/json')
+		[ "$ctype" = 1 ] || args+=(-H 'Content-Type: application/json')
 		args+=(--data-binary "@$X/$i.body")
 	fi
 	code=$(curl "${args[@]}" "$URL$path") || code=000
 	[ "$code" == "$want_status" ] ||
 		fail "$where: HTTP $code, the doc says $want_status: $(head -c 400 "$_T/rbody")"
-	while IFS= read -r h; do
-		grep -qiF -- "$h" <(tr -d '\r' <"$_T/rhdrs") ||
-			fail "$where: no response header '$h' in: $(tr -d '\r' <"$_T/rhdrs" | tr '\n' '|')"
-	done <"$X/$i.wanth"
+	# Plain bash from here to the one jq call: every process started
+	# costs about 0.25 s under TCG, and there are over 100 exchanges.
+	if [ -s "$X/$i.wanth" ]; then
+		rh=$(<"$_T/rhdrs")
+		rh=${rh//$'\r'/}
+		while IFS= read -r h; do
+			[[ "${rh,,}" == *"${h,,}"* ]] ||
+				fail "$where: no response header '$h' in: ${rh//$'\n'/|}"
+		done <"$X/$i.wanth"
+	fi
 	if [ -s "$X/$i.wantb" ]; then
 		case $mode in
 		lines)
@@ -171,15 +179,17 @@ for ((i = 1; i <= n; i++)); do
 			done <"$X/$i.wantb"
 			;;
 		subset | exact)
-			jq -e . "$X/$i.wantb" >/dev/null 2>&1 || fail "$where: the doc's expected body is not JSON"
-			jq -e . "$_T/rbody" >/dev/null 2>&1 || fail "$where: the answer is not JSON: $(head -c 400 "$_T/rbody")"
 			x=false
 			[ "$mode" != exact ] || x=true
-			jq -e --slurpfile w "$X/$i.wantb" --argjson exact "$x" \
-				"\$w[0] as \$want | $JQ_MATCH" "$_T/rbody" >/dev/null ||
+			# One jq for the match; on failure, find out which part failed.
+			if ! jq -e --slurpfile w "$X/$i.wantb" --argjson exact "$x" \
+				"\$w[0] as \$want | $JQ_MATCH" "$_T/rbody" >/dev/null 2>&1; then
+				jq -e . "$X/$i.wantb" >/dev/null 2>&1 || fail "$where: the doc's expected body is not JSON"
+				jq -e . "$_T/rbody" >/dev/null 2>&1 || fail "$where: the answer is not JSON: $(head -c 400 "$_T/rbody")"
 				fail "$where: the answer does not match the doc ($mode).
   doc:    $(jq -cS . "$X/$i.wantb")
   answer: $(jq -cS . "$_T/rbody")"
+			fi
 			;;
 		esac
 	fi
