@@ -255,7 +255,8 @@ Result<RnbdSessions> rnbd_sessions_from_json(const Json &j)
 							   p.at("inflight").get<std::uint64_t>(),
 							   p.at("requests").get<std::uint64_t>(),
 							   p.at("errors").get<std::uint64_t>(),
-							   p.at("reconnects").get<std::uint64_t>()});
+							   p.at("reconnects").get<std::uint64_t>(),
+							   p.value("mr_writes", std::uint64_t{0})});
 				v.devices = s.at("devices").get<std::vector<std::string>>();
 				out.client->push_back(std::move(v));
 			}

@@ -248,7 +248,8 @@ Json rnbd_client_session_json(const rnbd::ClientSession &s)
 				     {"inflight", p.inflight},
 				     {"requests", p.requests},
 				     {"errors", p.errors},
-				     {"reconnects", p.reconnects}});
+				     {"reconnects", p.reconnects},
+				     {"mr_writes", p.mr_writes}});
 	return Json{{"name", s.name}, {"state", s.state}, {"paths", std::move(paths)},
 		    {"devices", s.devices}};
 }

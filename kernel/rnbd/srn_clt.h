@@ -61,6 +61,7 @@ extern unsigned int srn_clt_hb_timeout_ms;
 extern unsigned int srn_clt_reconnect_delay_ms;
 extern int srn_clt_max_reconnect_attempts;
 extern unsigned int srn_clt_io_hold_timeout_ms;
+extern bool srn_clt_direct_writes;
 
 extern struct workqueue_struct *srn_clt_wq;
 extern int srn_clt_major;
@@ -236,6 +237,8 @@ struct srn_clt_ctl_wait {
  * @nr_errors: statistics: path failures
  * @nr_reconnects: statistics: successful reconnects
  * @nr_requests: statistics: requests sent on the path
+ * @nr_mr_writes: statistics: writes sent through a registered MR (too many
+ *	segments for a direct write, or the direct_writes parameter off)
  * @removed: removed from the session (remove_path): never reconnects
  */
 struct srn_clt_path {
@@ -279,6 +282,7 @@ struct srn_clt_path {
 	u64 nr_errors;
 	u64 nr_reconnects;
 	atomic64_t nr_requests;
+	atomic64_t nr_mr_writes;
 	bool removed;
 };
 
@@ -389,6 +393,8 @@ struct srn_clt_dev {
 unsigned long srn_clt_reconnect_delay(struct srn_clt_sess *sess);
 int srn_clt_path_connect(struct srn_clt_path *path);
 void srn_clt_path_fail(struct srn_clt_path *path, const char *why);
+void srn_clt_wc_error(struct srn_clt_path *path, struct ib_wc *wc,
+		      const char *what);
 void srn_clt_path_init(struct srn_clt_path *path);
 void srn_clt_sess_init(struct srn_clt_sess *sess);
 int srn_clt_path_connect_retry(struct srn_clt_path *path);

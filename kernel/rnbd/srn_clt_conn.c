@@ -74,8 +74,9 @@ void srn_clt_path_fail(struct srn_clt_path *path, const char *why)
 	srn_clt_ctl_abort(path, -ENOTCONN);
 }
 
-static void srn_clt_wc_error(struct srn_clt_path *path, struct ib_wc *wc,
-			     const char *what)
+/* A work request of @path failed: log (unless flushed) and fail the path. */
+void srn_clt_wc_error(struct srn_clt_path *path, struct ib_wc *wc,
+		      const char *what)
 {
 	if (wc->status != IB_WC_WR_FLUSH_ERR)
 		pr_warn_ratelimited("stor_rnbd_client: session %s: %s failed: %s\n",
@@ -1090,6 +1091,7 @@ void srn_clt_path_init(struct srn_clt_path *path)
 	atomic_set(&path->inflight, 0);
 	atomic_set(&path->hb_busy, 0);
 	atomic64_set(&path->nr_requests, 0);
+	atomic64_set(&path->nr_mr_writes, 0);
 	INIT_DELAYED_WORK(&path->hb_work, srn_clt_hb_work);
 	INIT_WORK(&path->err_work, srn_clt_err_work);
 	INIT_DELAYED_WORK(&path->reconnect_work, srn_clt_reconnect_work);

@@ -103,10 +103,7 @@ void srn_clt_iu_send_done(struct ib_cq *cq, struct ib_wc *wc)
 
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
 		/* The request stays in flight; teardown requeues it. */
-		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			pr_warn_ratelimited("stor_rnbd_client: request send failed: %s\n",
-					    ib_wc_status_msg(wc->status));
-		srn_clt_path_fail(iu->path, "request send failed");
+		srn_clt_wc_error(iu->path, wc, "request send");
 		return;
 	}
 	srn_clt_iu_put(iu);
@@ -118,10 +115,7 @@ void srn_clt_iu_reg_done(struct ib_cq *cq, struct ib_wc *wc)
 	struct srn_clt_iu *iu = container_of(wc->wr_cqe, struct srn_clt_iu,
 					     reg_cqe);
 
-	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR)
-		pr_warn_ratelimited("stor_rnbd_client: memory registration failed: %s\n",
-				    ib_wc_status_msg(wc->status));
-	srn_clt_path_fail(iu->path, "memory registration failed");
+	srn_clt_wc_error(iu->path, wc, "memory registration");
 }
 
 void srn_clt_iu_inv_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -130,10 +124,7 @@ void srn_clt_iu_inv_done(struct ib_cq *cq, struct ib_wc *wc)
 					     inv_cqe);
 
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
-		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			pr_warn_ratelimited("stor_rnbd_client: invalidation failed: %s\n",
-					    ib_wc_status_msg(wc->status));
-		srn_clt_path_fail(iu->path, "invalidation failed");
+		srn_clt_wc_error(iu->path, wc, "invalidation");
 		return;
 	}
 	iu->mr_valid = false;
@@ -146,10 +137,7 @@ void srn_clt_iu_data_done(struct ib_cq *cq, struct ib_wc *wc)
 	struct srn_clt_iu *iu = container_of(wc->wr_cqe, struct srn_clt_iu,
 					     data_cqe);
 
-	if (wc->status != IB_WC_SUCCESS && wc->status != IB_WC_WR_FLUSH_ERR)
-		pr_warn_ratelimited("stor_rnbd_client: data write failed: %s\n",
-				    ib_wc_status_msg(wc->status));
-	srn_clt_path_fail(iu->path, "data write failed");
+	srn_clt_wc_error(iu->path, wc, "data write");
 }
 
 void srn_clt_io_recv_done(struct ib_cq *cq, struct ib_wc *wc)
@@ -161,10 +149,7 @@ void srn_clt_io_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	u32 imm, chunk;
 
 	if (unlikely(wc->status != IB_WC_SUCCESS)) {
-		if (wc->status != IB_WC_WR_FLUSH_ERR)
-			pr_warn_ratelimited("stor_rnbd_client: response receive failed: %s\n",
-					    ib_wc_status_msg(wc->status));
-		srn_clt_path_fail(path, "response receive failed");
+		srn_clt_wc_error(path, wc, "response receive");
 		return;
 	}
 	if (wc->opcode != IB_WC_RECV || !(wc->wc_flags & IB_WC_WITH_IMM)) {
@@ -303,22 +288,26 @@ static int srn_clt_reg_mr(struct srn_clt_path *path, struct srn_clt_iu *iu,
  * lkey, in up to SRN_CLT_WRITE_WRS RDMA WRITEs to consecutive places of
  * the server chunk.  All but the last are unsignalled; the last is the
  * RDMA WRITE WITH IMMEDIATE, and on a reliable connection it lands after
- * the others.  Returns that last one (the first is iu->wrs[0]), or NULL
- * if the pages do not fit (the caller registers an MR instead).
+ * the others.  On success sets *@first to the chain to post and *@last to
+ * the WRITE WITH IMMEDIATE (the caller fills in its opcode, completion and
+ * immediate).  Returns false, changing neither, if the pages do not fit
+ * or direct writes are off (the caller registers an MR instead).
  */
-static struct ib_rdma_wr *srn_clt_write_direct(struct srn_clt_path *path,
-					       struct srn_clt_iu *iu,
-					       struct srn_clt_cmd *cmd,
-					       int cnt, u32 len)
+static bool srn_clt_write_direct(struct srn_clt_path *path,
+				 struct srn_clt_iu *iu, struct srn_clt_cmd *cmd,
+				 int cnt, u32 len, struct ib_send_wr **first,
+				 struct ib_rdma_wr **last)
 {
 	u32 per_wr = path->sge_per_wr, nsge = cnt + 1, off = 0, i, k, nwr;
 	u64 raddr = path->chunks[iu->chunk].addr;
 	struct scatterlist *sg;
 	struct ib_rdma_wr *w;
 
+	if (!READ_ONCE(srn_clt_direct_writes))
+		return false;
 	nwr = DIV_ROUND_UP(nsge, per_wr);
 	if (nwr > SRN_CLT_WRITE_WRS)
-		return NULL;
+		return false;
 	for_each_sg(cmd->sg, sg, cnt, i) {
 		iu->sge[i].addr = sg_dma_address(sg);
 		iu->sge[i].length = sg_dma_len(sg);
@@ -326,7 +315,7 @@ static struct ib_rdma_wr *srn_clt_write_direct(struct srn_clt_path *path,
 		off += sg_dma_len(sg);
 	}
 	if (off != len)
-		return NULL;
+		return false;
 	iu->sge[cnt].addr = iu->req_dma;
 	iu->sge[cnt].length = sizeof(*iu->req);
 	iu->sge[cnt].lkey = path->pd->local_dma_lkey;
@@ -347,7 +336,9 @@ static struct ib_rdma_wr *srn_clt_write_direct(struct srn_clt_path *path,
 			w->wr.next = &iu->wrs[k + 1].wr;
 		}
 	}
-	return w;
+	*first = &iu->wrs[0].wr;
+	*last = w;
+	return true;
 }
 
 static blk_status_t srn_clt_submit(struct srn_clt_path *path,
@@ -428,13 +419,12 @@ static blk_status_t srn_clt_submit(struct srn_clt_path *path,
 		if (cnt < 0)
 			return BLK_STS_RESOURCE;
 		if (op == SRN_OP_WRITE) {
-			wr = srn_clt_write_direct(path, iu, cmd, cnt, len);
-			if (wr) {
-				first = &iu->wrs[0].wr;
+			if (srn_clt_write_direct(path, iu, cmd, cnt, len,
+						 &first, &wr)) {
 				hdr_off = len;
 				goto post;
 			}
-			wr = &local_wr;
+			atomic64_inc(&path->nr_mr_writes);
 		}
 		ret = srn_clt_reg_mr(path, iu, rq, cmd, cnt, &reg);
 		if (ret) {

@@ -62,6 +62,11 @@ module_param_named(io_hold_timeout_ms, srn_clt_io_hold_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(io_hold_timeout_ms,
 		 "I/O without a path is held this long, then fails, 0: fail at once (default 30000; per session in sysfs)");
 
+bool srn_clt_direct_writes = true;
+module_param_named(direct_writes, srn_clt_direct_writes, bool, 0644);
+MODULE_PARM_DESC(direct_writes,
+		 "Send a write from its pages without registering them when it fits in 4 work requests, N: always register (default Y)");
+
 struct workqueue_struct *srn_clt_wq;
 
 /* Sessions; map, unmap and module unload hold it throughout. */
@@ -151,12 +156,13 @@ static ssize_t sess_paths_show(struct kobject *kobj,
 		if (path->has_src)
 			len += sysfs_emit_at(buf, len, "@ip:%pISc", &path->src);
 		len += sysfs_emit_at(buf, len,
-				     " %s inflight=%d requests=%lld errors=%llu reconnects=%llu\n",
+				     " %s inflight=%d requests=%lld errors=%llu reconnects=%llu mr_writes=%lld\n",
 				     srn_clt_path_state_name(READ_ONCE(path->state)),
 				     atomic_read(&path->inflight),
 				     (long long)atomic64_read(&path->nr_requests),
 				     READ_ONCE(path->nr_errors),
-				     READ_ONCE(path->nr_reconnects));
+				     READ_ONCE(path->nr_reconnects),
+				     (long long)atomic64_read(&path->nr_mr_writes));
 	}
 	rcu_read_unlock();
 	return len;

@@ -352,7 +352,9 @@ Result<std::vector<ClientPath>> parse_client_paths(std::string_view text)
 	std::vector<ClientPath> out;
 	for (const auto &f : split_table(text)) {
 		ClientPath p;
-		bool good = f.size() == 7 && parse_uint(f[0], p.index);
+		// Seven fields, then optional key=value ones (mr_writes, and
+		// whatever later modules add): read those that are known.
+		bool good = f.size() >= 7 && parse_uint(f[0], p.index);
 		if (good) {
 			auto a = field_value(f[3], "inflight");
 			auto b = field_value(f[4], "requests");
@@ -361,6 +363,12 @@ Result<std::vector<ClientPath>> parse_client_paths(std::string_view text)
 			good = a && b && c && d && parse_uint(*a, p.inflight) &&
 			       parse_uint(*b, p.requests) && parse_uint(*c, p.errors) &&
 			       parse_uint(*d, p.reconnects);
+			for (std::size_t i = 7; good && i < f.size(); i++) {
+				auto eq = f[i].find('=');
+				good = eq != std::string::npos && eq > 0;
+				if (good && f[i].compare(0, eq, "mr_writes") == 0)
+					good = parse_uint(std::string_view(f[i]).substr(eq + 1), p.mr_writes);
+			}
 		}
 		if (!good)
 			return bad_table("a client session's paths", join_fields(f));

@@ -291,6 +291,22 @@ TEST(RnbdTables, ClientPaths)
 	EXPECT_FALSE(rnbd::parse_client_paths("0 ip:10.0.0.2 connected inflight=-1 requests=1 errors=0 reconnects=1"));
 }
 
+// The module's paths lines grew an mr_writes field; later fields are skipped.
+TEST(RnbdTables, ClientPathsExtraFields)
+{
+	auto p = rnbd::parse_client_paths(
+		"0 ip:10.0.0.2 connected inflight=0 requests=9 errors=0 reconnects=0 mr_writes=4\n"
+		"1 ip:10.0.1.2 connected inflight=0 requests=9 errors=0 reconnects=0 later=x mr_writes=5\n");
+	ASSERT_TRUE(p);
+	ASSERT_EQ(p->size(), 2u);
+	EXPECT_EQ((*p)[0].mr_writes, 4u);
+	EXPECT_EQ((*p)[1].mr_writes, 5u);
+	EXPECT_FALSE(rnbd::parse_client_paths(
+		"0 ip:10.0.0.2 connected inflight=0 requests=9 errors=0 reconnects=0 mr_writes=-1"));
+	EXPECT_FALSE(rnbd::parse_client_paths(
+		"0 ip:10.0.0.2 connected inflight=0 requests=9 errors=0 reconnects=0 junk"));
+}
+
 // --- the manager on a fake sysfs ------------------------------------------------------
 
 class RnbdManagerTest : public ::testing::Test {
@@ -427,7 +443,7 @@ TEST(RnbdOutput, JsonKeys)
 		  (std::vector<std::string>{"client_address", "io_cons", "max_io_size", "queue_depth", "state"}));
 	EXPECT_EQ(keys(j["client"][0]), (std::vector<std::string>{"devices", "name", "paths", "state"}));
 	EXPECT_EQ(keys(j["client"][0]["paths"][0]),
-		  (std::vector<std::string>{"address", "errors", "index", "inflight", "reconnects", "requests",
+		  (std::vector<std::string>{"address", "errors", "index", "inflight", "mr_writes", "reconnects", "requests",
 					    "state"}));
 	rdma::Link l{"rxe0", 3, 1, "ACTIVE", "LINK_UP", "rxv0"};
 	EXPECT_EQ(keys(rdma_link_json(l)),

@@ -133,6 +133,7 @@ struct ClientPath {
 	std::uint64_t requests = 0;
 	std::uint64_t errors = 0;
 	std::uint64_t reconnects = 0;
+	std::uint64_t mr_writes = 0;  ///< writes sent through a registered MR
 };
 
 struct ClientSession {

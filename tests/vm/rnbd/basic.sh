@@ -2,8 +2,10 @@
 # rnbd basic: map an exported RAM disk over soft-RoCE, check the device
 # (size, sysfs, the server's view), write through it and find the data on
 # the server's disk, fio with crc32c verification (sizes 4 KiB..128 KiB,
-# queue depth 16), mkfs.ext4 + fsck + a file round trip, unmap, and
-# nothing is left on either side.
+# queue depth 16; writes sent without a memory registration, then with
+# direct_writes=N through a registered MR, counted in the session's
+# paths file), mkfs.ext4 + fsck + a file round trip, unmap, and nothing is
+# left on either side.
 # vm-args: --mem 1536
 . "$(dirname "$0")/_lib.sh"
 
@@ -44,6 +46,23 @@ note "fio: random writes 4k..128k, qd 16, crc32c verify"
 fio_run --name=verify --filename="/dev/$dev" --direct=1 --ioengine=libaio \
 	--rw=randwrite --bsrange=4k-128k --iodepth=16 --size=48M \
 	--verify=crc32c --verify_fatal=1 --do_verify=1 --randrepeat=0
+# Up to 128k (33 SGEs with the header) every write went out without a
+# memory registration; with direct_writes off, each one registers an MR.
+mr_writes() { sed -nE 's/.* mr_writes=([0-9]+)( .*)?$/\1/p' "$CLT_CTL/sessions/basic/paths"; }
+assert_eq "$(mr_writes)" 0 "writes through an MR with direct writes on"
+note "fio: the same with direct_writes=N (every write through a registered MR)"
+echo N >/sys/module/stor_rnbd_client/parameters/direct_writes
+on_exit 'echo Y >/sys/module/stor_rnbd_client/parameters/direct_writes 2>/dev/null || true'
+fio_run --name=mrverify --filename="/dev/$dev" --direct=1 --ioengine=libaio \
+	--rw=randwrite --bsrange=4k-128k --iodepth=16 --size=8M --offset=48M \
+	--verify=crc32c --verify_fatal=1 --do_verify=1 --randrepeat=0
+n=$(mr_writes)
+assert_ge "$n" 64 "writes through an MR (8 MiB in writes of at most 128 KiB)"
+echo Y >/sys/module/stor_rnbd_client/parameters/direct_writes
+fio_run --name=mrreread --filename="/dev/$dev" --direct=1 --ioengine=libaio \
+	--rw=randwrite --bsrange=4k-128k --iodepth=16 --size=8M --offset=48M \
+	--verify=crc32c --verify_fatal=1 --do_verify=1 --randrepeat=0
+assert_eq "$(mr_writes)" "$n" "writes through an MR after direct_writes=Y"
 note "fio: sequential 1M writes (split into 128k requests) and verify"
 fio_run --name=seq --filename="/dev/$dev" --direct=1 --ioengine=libaio \
 	--rw=write --bs=1M --iodepth=4 --size=32M --verify=crc32c \
