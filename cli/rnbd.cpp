@@ -5,7 +5,8 @@
 //   storctl rnbd export DEVICE [--session NAME] [--read-only]      (server)
 //   storctl rnbd unexport DEVICE [--session NAME]                  (server)
 //   storctl rnbd map --session NAME --path ip:ADDR[@ip:SRC] [--path ...]
-//                    --device PATH [--access ro|rw|migration] [--port N] (client)
+//                    --device PATH [--access ro|rw|migration] [--port N]
+//                    [--poll-queues N]                               (client)
 //   storctl rnbd unmap DEVICE [--force]                            (client)
 //   storctl rnbd list        exports (server) and mappings (client)
 //   storctl rnbd sessions    sessions of the server and of the client
@@ -125,6 +126,7 @@ struct MapArgs {
 	std::string device;
 	std::string access = "rw";
 	std::optional<int> port;
+	std::optional<int> poll_queues;
 };
 
 struct UnmapArgs {
@@ -157,6 +159,12 @@ Result<rnbd::MapSpec> map_spec(const MapArgs &a)
 			return make_error(Errc::invalid_argument,
 					  "invalid port " + std::to_string(*a.port) + ": expected 1..65535");
 		spec.port = static_cast<std::uint16_t>(*a.port);
+	}
+	if (a.poll_queues) {
+		if (*a.poll_queues < 0)
+			return make_error(Errc::invalid_argument,
+					  "invalid number of poll queues " + std::to_string(*a.poll_queues));
+		spec.poll_queues = static_cast<unsigned>(*a.poll_queues);
 	}
 	if (auto r = rnbd::validate(spec); !r)
 		return std::move(r).error();
@@ -248,6 +256,9 @@ void add_map(CLI::App &grp, Context &ctx)
 		->type_name("PATH");
 	c->add_option("--access", a->access, "ro, rw (default) or migration")->type_name("MODE");
 	c->add_option("--port", a->port, "Server's RDMA CM port (default 1235)")->type_name("N");
+	c->add_option("--poll-queues", a->poll_queues,
+		      "Polled I/O queues of a new session (nr_poll_queues, default 0)")
+		->type_name("N");
 	c->callback([&ctx, a] {
 		ctx.action = [a](Context &cx) -> Result<void> {
 			auto spec = map_spec(*a);

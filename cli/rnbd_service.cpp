@@ -256,7 +256,8 @@ Result<RnbdSessions> rnbd_sessions_from_json(const Json &j)
 							   p.at("requests").get<std::uint64_t>(),
 							   p.at("errors").get<std::uint64_t>(),
 							   p.at("reconnects").get<std::uint64_t>(),
-							   p.value("mr_writes", std::uint64_t{0})});
+							   p.value("mr_writes", std::uint64_t{0}),
+							   p.value("polled", std::uint64_t{0})});
 				v.devices = s.at("devices").get<std::vector<std::string>>();
 				out.client->push_back(std::move(v));
 			}
@@ -284,6 +285,8 @@ Json rnbd_map_body(const rnbd::MapSpec &spec)
 	       {"access", std::string(rnbd::to_string(spec.access))}};
 	if (spec.port)
 		j["port"] = *spec.port;
+	if (spec.poll_queues)
+		j["poll_queues"] = *spec.poll_queues;
 	return j;
 }
 

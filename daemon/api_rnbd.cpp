@@ -110,7 +110,15 @@ ApiResult<rnbd::MapSpec> parse_rnbd_map_create(std::string_view body)
 			return invalid_value("'port' must be 1..65535");
 		port = static_cast<std::uint16_t>(it->get<std::int64_t>());
 	}
-	if (auto e = check_keys(o, {"session", "paths", "device_path", "access", "port"}))
+	std::optional<unsigned> poll_queues;
+	if (auto it = o.find("poll_queues"); it != o.end() && !it->is_null()) {
+		if (!it->is_number_integer())
+			return bad_request("'poll_queues' must be an integer");
+		if (it->get<std::int64_t>() < 0 || it->get<std::int64_t>() > rnbd::kMaxPollQueues)
+			return invalid_value("'poll_queues' must be 0.." + std::to_string(rnbd::kMaxPollQueues));
+		poll_queues = static_cast<unsigned>(it->get<std::int64_t>());
+	}
+	if (auto e = check_keys(o, {"session", "paths", "device_path", "access", "port", "poll_queues"}))
 		return *e;
 	if (sess->empty() || dev->empty() || paths.empty())
 		return invalid_value("'session', 'paths' and 'device_path' are required");
@@ -133,6 +141,7 @@ ApiResult<rnbd::MapSpec> parse_rnbd_map_create(std::string_view body)
 		spec.access = *a;
 	}
 	spec.port = port;
+	spec.poll_queues = poll_queues;
 	if (auto r = rnbd::validate(spec); !r)
 		return api_error(r.error());
 	return spec;

@@ -249,7 +249,8 @@ Json rnbd_client_session_json(const rnbd::ClientSession &s)
 				     {"requests", p.requests},
 				     {"errors", p.errors},
 				     {"reconnects", p.reconnects},
-				     {"mr_writes", p.mr_writes}});
+				     {"mr_writes", p.mr_writes},
+				     {"polled", p.polled}});
 	return Json{{"name", s.name}, {"state", s.state}, {"paths", std::move(paths)},
 		    {"devices", s.devices}};
 }

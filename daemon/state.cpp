@@ -475,11 +475,14 @@ Result<RnbdExportSpec> rnbd_export_spec_from_json(const Json &e)
 
 Json rnbd_mapping_spec_json(const RnbdMappingSpec &m)
 {
-	return Json{{"session", m.session},
-		    {"paths", m.paths},
-		    {"device_path", m.device_path},
-		    {"access", m.access},
-		    {"port", m.port ? Json(*m.port) : Json(nullptr)}};
+	Json j{{"session", m.session},
+	       {"paths", m.paths},
+	       {"device_path", m.device_path},
+	       {"access", m.access},
+	       {"port", m.port ? Json(*m.port) : Json(nullptr)}};
+	if (m.poll_queues)
+		j["poll_queues"] = *m.poll_queues;
+	return j;
 }
 
 Result<RnbdMappingSpec> rnbd_mapping_spec_from_json(const Json &e)
@@ -489,7 +492,7 @@ Result<RnbdMappingSpec> rnbd_mapping_spec_from_json(const Json &e)
 		return bad("not an object");
 	RnbdMappingSpec m;
 	auto sess = e.find("session"), paths = e.find("paths"), path = e.find("device_path"),
-	     access = e.find("access"), port = e.find("port");
+	     access = e.find("access"), port = e.find("port"), poll = e.find("poll_queues");
 	if (sess == e.end() || !sess->is_string() || path == e.end() || !path->is_string())
 		return bad("\"session\" and \"device_path\" must be strings");
 	m.session = sess->get<std::string>();
@@ -511,6 +514,12 @@ Result<RnbdMappingSpec> rnbd_mapping_spec_from_json(const Json &e)
 		    port->get<std::uint64_t>() > 65535)
 			return bad("\"port\" must be 1..65535 or null");
 		m.port = static_cast<std::uint16_t>(port->get<std::uint64_t>());
+	}
+	if (poll != e.end() && !poll->is_null()) {
+		if (!poll->is_number_unsigned() || poll->get<std::uint64_t>() > rnbd::kMaxPollQueues)
+			return bad("\"poll_queues\" must be 0.." + std::to_string(rnbd::kMaxPollQueues) +
+				   " or null");
+		m.poll_queues = static_cast<unsigned>(poll->get<std::uint64_t>());
 	}
 	if (auto r = rnbd_map_spec(m); !r)
 		return std::move(r).error();
@@ -655,6 +664,7 @@ Result<rnbd::MapSpec> rnbd_map_spec(const RnbdMappingSpec &spec)
 		return std::move(a).error();
 	m.access = *a;
 	m.port = spec.port;
+	m.poll_queues = spec.poll_queues;
 	if (auto r = rnbd::validate(m); !r)
 		return std::move(r).error();
 	return m;
@@ -669,6 +679,7 @@ RnbdMappingSpec rnbd_mapping_spec(const rnbd::MapSpec &spec)
 	m.device_path = spec.device_path;
 	m.access = std::string(rnbd::to_string(spec.access));
 	m.port = spec.port;
+	m.poll_queues = spec.poll_queues;
 	return m;
 }
 

@@ -127,6 +127,7 @@ struct RnbdMappingSpec {
 	std::string device_path;
 	std::string access = "rw";
 	std::optional<std::uint16_t> port;
+	std::optional<unsigned> poll_queues;  ///< in the file only when set
 
 	bool operator==(const RnbdMappingSpec &) const = default;
 };

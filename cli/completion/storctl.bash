@@ -18,7 +18,7 @@ _storctl_opts() { # the options of one command path ("" is the top level)
 	"nvmet unexport") echo "--host --port --allow-any-host" ;;
 	"rnbd export") echo "--session --read-only" ;;
 	"rnbd unexport") echo "--session" ;;
-	"rnbd map") echo "--session --path --device --access --port" ;;
+	"rnbd map") echo "--session --path --device --access --port --poll-queues" ;;
 	"rnbd unmap") echo "--force" ;;
 	"rdma link add") echo "--netdev --name" ;;
 	esac

@@ -132,6 +132,9 @@ struct srn_clt_iu {
 /**
  * struct srn_clt_cmd - blk-mq per-request data
  * @iu: the iu while in flight
+ * @path: the path the request is in flight on, or NULL (for the timeout
+ *	handler, under RCU: set when sent, cleared before it completes or is
+ *	requeued)
  * @hold_since: jiffies | 1 when the request was first held for lack of a
  *	path, 0 if not held
  * @sg_cnt: entries mapped in @sg (0: none)
@@ -139,6 +142,7 @@ struct srn_clt_iu {
  */
 struct srn_clt_cmd {
 	struct srn_clt_iu *iu;
+	struct srn_clt_path *path;
 	unsigned long hold_since;
 	int sg_cnt;
 	struct scatterlist sg[];
@@ -239,6 +243,7 @@ struct srn_clt_ctl_wait {
  * @nr_requests: statistics: requests sent on the path
  * @nr_mr_writes: statistics: writes sent through a registered MR (too many
  *	segments for a direct write, or the direct_writes parameter off)
+ * @nr_polled: statistics: requests sent from a poll hardware queue
  * @removed: removed from the session (remove_path): never reconnects
  */
 struct srn_clt_path {
@@ -283,6 +288,7 @@ struct srn_clt_path {
 	u64 nr_reconnects;
 	atomic64_t nr_requests;
 	atomic64_t nr_mr_writes;
+	atomic64_t nr_polled;
 	bool removed;
 };
 
@@ -300,6 +306,9 @@ struct srn_clt_path {
  * @params_set: the parameters below are fixed (first SESS_INFO)
  * @queue_depth: chunks used per path (nr_io_cons * depth_per_queue)
  * @nr_io_cons: I/O connections per path = hardware queues
+ * @nr_poll_queues: the last this many of them are polled (their CQs are
+ *	IB_POLL_DIRECT, polled by blk-mq's ->poll for REQ_POLLED I/O); fixed
+ *	when the session is created
  * @depth_per_queue: tags per hardware queue
  * @max_io_size: largest READ/WRITE
  * @max_segments: pages of the largest I/O (+1 for an offset)
@@ -331,6 +340,7 @@ struct srn_clt_sess {
 	bool params_set;
 	u16 queue_depth;
 	u16 nr_io_cons;
+	u16 nr_poll_queues;
 	u16 depth_per_queue;
 	u32 max_io_size;
 	u32 max_segments;

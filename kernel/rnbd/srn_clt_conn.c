@@ -595,9 +595,11 @@ static int srn_clt_con_setup(struct srn_clt_con *con)
 		rq = sess->depth_per_queue + 2;
 		con->recv_cqe.done = srn_clt_io_recv_done;
 	}
+	/* The last nr_poll_queues I/O connections are polled by blk-mq. */
 	con->cq = ib_alloc_cq(ibdev, con, sq + rq + 1,
 			      con->con_id % ibdev->num_comp_vectors,
-			      IB_POLL_SOFTIRQ);
+			      con->con_id > path->nr_io_cons - sess->nr_poll_queues ?
+			      IB_POLL_DIRECT : IB_POLL_SOFTIRQ);
 	if (IS_ERR(con->cq)) {
 		ret = PTR_ERR(con->cq);
 		con->cq = NULL;
@@ -848,13 +850,16 @@ static void srn_clt_path_teardown(struct srn_clt_path *path)
 	atomic_set(&path->inflight, 0);
 }
 
-static u16 srn_clt_want_io_cons(void)
+/* Interrupt-driven I/O connections plus the session's polled ones. */
+static u16 srn_clt_want_io_cons(struct srn_clt_sess *sess)
 {
 	unsigned int n = READ_ONCE(srn_clt_nr_io_cons);
 
 	if (!n)
 		n = num_online_cpus();
-	return clamp_t(unsigned int, n, 1, SRN_MAX_IO_CONS);
+	n = clamp_t(unsigned int, n, 1,
+		    SRN_MAX_IO_CONS - sess->nr_poll_queues);
+	return n + sess->nr_poll_queues;
 }
 
 /* Connect @path.  sess->lock held, path disconnected. */
@@ -872,7 +877,7 @@ int srn_clt_path_connect(struct srn_clt_path *path)
 		want_qd = sess->queue_depth;
 		want_io = sess->max_io_size;
 	} else {
-		path->nr_io_cons = srn_clt_want_io_cons();
+		path->nr_io_cons = srn_clt_want_io_cons(sess);
 		want_qd = clamp_t(unsigned int, READ_ONCE(srn_clt_queue_depth),
 				  path->nr_io_cons, SRN_MAX_QUEUE_DEPTH);
 		want_io = clamp_t(unsigned int, READ_ONCE(srn_clt_max_io_size),
@@ -1092,6 +1097,7 @@ void srn_clt_path_init(struct srn_clt_path *path)
 	atomic_set(&path->hb_busy, 0);
 	atomic64_set(&path->nr_requests, 0);
 	atomic64_set(&path->nr_mr_writes, 0);
+	atomic64_set(&path->nr_polled, 0);
 	INIT_DELAYED_WORK(&path->hb_work, srn_clt_hb_work);
 	INIT_WORK(&path->err_work, srn_clt_err_work);
 	INIT_DELAYED_WORK(&path->reconnect_work, srn_clt_reconnect_work);

@@ -58,6 +58,7 @@ static void srn_clt_cmd_unmap(struct srn_clt_path *path,
 void srn_clt_iu_put(struct srn_clt_iu *iu)
 {
 	struct srn_clt_path *path = iu->path;
+	struct srn_clt_cmd *cmd;
 	struct request *rq;
 	u16 err;
 
@@ -65,7 +66,9 @@ void srn_clt_iu_put(struct srn_clt_iu *iu)
 		return;
 	rq = iu->rq;
 	err = iu->err;
-	srn_clt_cmd_unmap(path, blk_mq_rq_to_pdu(rq), rq);
+	cmd = blk_mq_rq_to_pdu(rq);
+	WRITE_ONCE(cmd->path, NULL);
+	srn_clt_cmd_unmap(path, cmd, rq);
 	WRITE_ONCE(iu->rq, NULL);
 	atomic_dec(&path->inflight);
 	blk_mq_end_request(rq, err ? errno_to_blk_status(-(int)err) :
@@ -76,8 +79,10 @@ void srn_clt_iu_put(struct srn_clt_iu *iu)
 void srn_clt_iu_reclaim(struct srn_clt_iu *iu)
 {
 	struct request *rq = iu->rq;
+	struct srn_clt_cmd *cmd = blk_mq_rq_to_pdu(rq);
 
-	srn_clt_cmd_unmap(iu->path, blk_mq_rq_to_pdu(rq), rq);
+	WRITE_ONCE(cmd->path, NULL);
+	srn_clt_cmd_unmap(iu->path, cmd, rq);
 	iu->rq = NULL;
 	iu->mr_valid = false;
 	clear_bit(SRN_CLT_IU_RSP_PENDING, &iu->flags);
@@ -465,12 +470,16 @@ post:
 	iu->err = 0;
 	atomic_set(&iu->ref, 2);
 	WRITE_ONCE(iu->rq, rq);
+	WRITE_ONCE(cmd->path, path);
 	set_bit(SRN_CLT_IU_RSP_PENDING, &iu->flags);
 	atomic_inc(&path->inflight);
 	atomic64_inc(&path->nr_requests);
+	if (hctx->type == HCTX_TYPE_POLL)
+		atomic64_inc(&path->nr_polled);
 	ret = ib_post_send(con->qp, first, NULL);
 	if (unlikely(ret)) {
 		clear_bit(SRN_CLT_IU_RSP_PENDING, &iu->flags);
+		WRITE_ONCE(cmd->path, NULL);
 		WRITE_ONCE(iu->rq, NULL);
 		atomic_dec(&path->inflight);
 		srn_clt_cmd_unmap(path, cmd, rq);
@@ -507,15 +516,92 @@ static blk_status_t srn_clt_queue_rq(struct blk_mq_hw_ctx *hctx,
 	return ret;
 }
 
-/* Dead servers are found by the heartbeat; a slow one is waited for. */
+/*
+ * A dead server is found by the heartbeat.  A request unanswered for the
+ * queue's io_timeout while the server still answers heartbeats fails its
+ * path: teardown requeues the request, which goes out again on another
+ * path or after the reconnect.  A held request (no path) keeps waiting:
+ * io_hold_timeout_ms decides for it.
+ */
 static enum blk_eh_timer_return srn_clt_timeout(struct request *rq)
 {
+	struct srn_clt_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct srn_clt_path *path;
+
+	rcu_read_lock();
+	path = READ_ONCE(cmd->path);
+	/* Pairs with the release in srn_clt_path_connect(). */
+	if (path && smp_load_acquire(&path->state) == SRN_CLT_PATH_CONNECTED) {
+		pr_warn_ratelimited("stor_rnbd_client: session %s: no response for %u ms\n",
+				    path->sess->name,
+				    jiffies_to_msecs(rq->q->rq_timeout));
+		srn_clt_path_fail(path, "request timed out");
+	}
+	rcu_read_unlock();
 	return BLK_EH_RESET_TIMER;
+}
+
+/*
+ * Hardware queue i sends on I/O connection i + 1 of whichever path is
+ * picked; the last nr_poll_queues of them take REQ_POLLED I/O only.
+ */
+static void srn_clt_map_queues(struct blk_mq_tag_set *set)
+{
+	struct srn_clt_sess *sess = set->driver_data;
+	unsigned int poll = sess->nr_poll_queues;
+	struct blk_mq_queue_map *map;
+
+	map = &set->map[HCTX_TYPE_DEFAULT];
+	map->nr_queues = sess->nr_io_cons - poll;
+	map->queue_offset = 0;
+	blk_mq_map_queues(map);
+	if (set->nr_maps <= HCTX_TYPE_POLL)
+		return;
+	/* No separate read queues: reads use the default map. */
+	set->map[HCTX_TYPE_READ].nr_queues = 0;
+	map = &set->map[HCTX_TYPE_POLL];
+	map->nr_queues = poll;
+	map->queue_offset = sess->nr_io_cons - poll;
+	blk_mq_map_queues(map);
+}
+
+/*
+ * Polls the CQ of this hardware queue's connection on every connected
+ * path (a request may have gone out on any of them).  Under RCU:
+ * teardown waits for a grace period after a path leaves CONNECTED, before
+ * it drains and frees the CQs.  The completion handlers do not sleep.
+ */
+static int srn_clt_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
+{
+	struct srn_clt_dev *dev = hctx->queue->queuedata;
+	struct srn_clt_sess *sess = dev->sess;
+	struct srn_clt_path *path;
+	struct srn_clt_con *con;
+	unsigned int i, n;
+	int found = 0;
+
+	rcu_read_lock();
+	/* Pairs with the release in srn_clt_sess_add_path(). */
+	n = smp_load_acquire(&sess->nr_paths);
+	for (i = 0; i < n; i++) {
+		path = READ_ONCE(sess->paths[i]);
+		/* Pairs with the release in srn_clt_path_connect(). */
+		if (!path || smp_load_acquire(&path->state) !=
+			     SRN_CLT_PATH_CONNECTED)
+			continue;
+		con = path->cons[1 + hctx->queue_num];
+		if (con && con->cq)
+			found += ib_process_cq_direct(con->cq, 64);
+	}
+	rcu_read_unlock();
+	return found;
 }
 
 static const struct blk_mq_ops srn_clt_mq_ops = {
 	.queue_rq	= srn_clt_queue_rq,
 	.timeout	= srn_clt_timeout,
+	.map_queues	= srn_clt_map_queues,
+	.poll		= srn_clt_poll,
 };
 
 int srn_clt_tag_set_init(struct srn_clt_sess *sess)
@@ -526,6 +612,7 @@ int srn_clt_tag_set_init(struct srn_clt_sess *sess)
 	memset(set, 0, sizeof(*set));
 	set->ops = &srn_clt_mq_ops;
 	set->nr_hw_queues = sess->nr_io_cons;
+	set->nr_maps = sess->nr_poll_queues ? HCTX_MAX_TYPES : 1;
 	set->queue_depth = sess->depth_per_queue;
 	set->numa_node = NUMA_NO_NODE;
 	set->cmd_size = sizeof(struct srn_clt_cmd) +

@@ -156,13 +156,14 @@ static ssize_t sess_paths_show(struct kobject *kobj,
 		if (path->has_src)
 			len += sysfs_emit_at(buf, len, "@ip:%pISc", &path->src);
 		len += sysfs_emit_at(buf, len,
-				     " %s inflight=%d requests=%lld errors=%llu reconnects=%llu mr_writes=%lld\n",
+				     " %s inflight=%d requests=%lld errors=%llu reconnects=%llu mr_writes=%lld polled=%lld\n",
 				     srn_clt_path_state_name(READ_ONCE(path->state)),
 				     atomic_read(&path->inflight),
 				     (long long)atomic64_read(&path->nr_requests),
 				     READ_ONCE(path->nr_errors),
 				     READ_ONCE(path->nr_reconnects),
-				     (long long)atomic64_read(&path->nr_mr_writes));
+				     (long long)atomic64_read(&path->nr_mr_writes),
+				     (long long)atomic64_read(&path->nr_polled));
 	}
 	rcu_read_unlock();
 	return len;
@@ -299,6 +300,8 @@ static ssize_t sess_params_show(struct kobject *kobj,
 		val = sess->queue_depth;
 	else if (!strcmp(attr->attr.name, "nr_io_cons"))
 		val = sess->nr_io_cons;
+	else if (!strcmp(attr->attr.name, "nr_poll_queues"))
+		val = sess->nr_poll_queues;
 	else
 		val = sess->max_io_size;
 	mutex_unlock(&sess->lock);
@@ -396,6 +399,8 @@ static struct kobj_attribute srn_sess_attr_queue_depth =
 	__ATTR(queue_depth, 0444, sess_params_show, NULL);
 static struct kobj_attribute srn_sess_attr_nr_io_cons =
 	__ATTR(nr_io_cons, 0444, sess_params_show, NULL);
+static struct kobj_attribute srn_sess_attr_nr_poll_queues =
+	__ATTR(nr_poll_queues, 0444, sess_params_show, NULL);
 static struct kobj_attribute srn_sess_attr_max_io_size =
 	__ATTR(max_io_size, 0444, sess_params_show, NULL);
 static struct kobj_attribute srn_sess_attr_add_path =
@@ -413,6 +418,7 @@ static struct attribute *srn_clt_sess_attrs[] = {
 	&srn_sess_attr_max_reconnect.attr,
 	&srn_sess_attr_queue_depth.attr,
 	&srn_sess_attr_nr_io_cons.attr,
+	&srn_sess_attr_nr_poll_queues.attr,
 	&srn_sess_attr_max_io_size.attr,
 	&srn_sess_attr_add_path.attr,
 	&srn_sess_attr_remove_path.attr,
@@ -501,6 +507,7 @@ static struct srn_clt_sess *srn_clt_sess_create(const struct srn_clt_map_args *a
 	sess->max_reconnect_attempts =
 		max(READ_ONCE(srn_clt_max_reconnect_attempts), -1);
 	sess->port = a->port;
+	sess->nr_poll_queues = a->nr_poll_queues;
 	for (i = 0; i < a->nr_paths; i++) {
 		path = kzalloc(sizeof(*path), GFP_KERNEL);
 		if (!path) {
@@ -584,7 +591,9 @@ static int srn_clt_map_arg(struct srn_clt_map_args *a, char *key, char *val)
 	} else if (!strcmp(key, "nr_poll_queues")) {
 		bit = SRN_KEY_POLL_QUEUES;
 		ret = kstrtouint(val, 10, &a->nr_poll_queues);
-		if (ret || a->nr_poll_queues > nr_cpu_ids)
+		/* At least one interrupt-driven connection stays. */
+		if (ret || a->nr_poll_queues > nr_cpu_ids ||
+		    a->nr_poll_queues >= SRN_MAX_IO_CONS)
 			return -EINVAL;
 	} else {
 		return -EINVAL;
@@ -643,8 +652,6 @@ static int srn_clt_parse_map(char *buf, struct srn_clt_map_args *a)
 		if (ret)
 			return ret;
 	}
-	if (a->nr_poll_queues)
-		return -EOPNOTSUPP;
 	return 0;
 }
 
@@ -665,6 +672,12 @@ static int srn_clt_map(const struct srn_clt_map_args *a)
 		if (IS_ERR(sess))
 			return PTR_ERR(sess);
 		created = true;
+	} else if ((a->seen & SRN_KEY_POLL_QUEUES) &&
+		   a->nr_poll_queues != sess->nr_poll_queues) {
+		/* Fixed with the session's tag set. */
+		pr_warn("stor_rnbd_client: session %s has nr_poll_queues=%u\n",
+			sess->name, sess->nr_poll_queues);
+		return -EINVAL;
 	}
 	/* Ours until the end: an unmap cannot drop it, but a failure can. */
 	kobject_get(&sess->kobj);

@@ -62,6 +62,20 @@ static void srn_srv_protocol_error(struct srn_srv_path *path, const char *what,
 	srn_srv_path_close(path);
 }
 
+/* Fault injection: takes one of the drop_responses tokens, if any. */
+static bool srn_srv_drop_response(void)
+{
+	unsigned int n = READ_ONCE(srn_srv_drop_responses), old;
+
+	while (n) {
+		old = cmpxchg(&srn_srv_drop_responses, n, n - 1);
+		if (old == n)
+			return true;
+		n = old;
+	}
+	return false;
+}
+
 /*
  * Post the response for @io and release the chunk.  Nothing in @io is
  * used after the busy bit is cleared: the client may send the next
@@ -101,6 +115,12 @@ static void srn_srv_io_respond(struct srn_srv_io *io, int err)
 	}
 
 	clear_bit_unlock(SRN_SRV_IO_BUSY, &io->flags);
+	if (unlikely(srn_srv_drop_response())) {
+		pr_info_ratelimited("stor_rnbd_server: session %s: response to chunk %u dropped (drop_responses)\n",
+				    path->sess ? path->sess->name : "?", io->chunk);
+		srn_srv_io_unref(path);
+		return;
+	}
 	ret = ib_post_send(con->qp, first, NULL);
 	if (unlikely(ret)) {
 		pr_warn_ratelimited("stor_rnbd_server: posting a response failed: %d\n",

@@ -47,6 +47,11 @@ module_param_named(hb_timeout_ms, srn_srv_hb_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(hb_timeout_ms,
 		 "Close a path after this long without a message from the client, 0: never (default 30000)");
 
+unsigned int srn_srv_drop_responses;
+module_param_named(drop_responses, srn_srv_drop_responses, uint, 0644);
+MODULE_PARM_DESC(drop_responses,
+		 "Fault injection for tests: do the next N I/O requests but send no response (default 0)");
+
 /* Sessions, paths, exports and opens: see srn_srv.h. */
 DEFINE_MUTEX(srn_srv_lock);
 LIST_HEAD(srn_srv_sessions);

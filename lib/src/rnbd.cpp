@@ -352,8 +352,8 @@ Result<std::vector<ClientPath>> parse_client_paths(std::string_view text)
 	std::vector<ClientPath> out;
 	for (const auto &f : split_table(text)) {
 		ClientPath p;
-		// Seven fields, then optional key=value ones (mr_writes, and
-		// whatever later modules add): read those that are known.
+		// Seven fields, then optional key=value ones (mr_writes, polled,
+		// and whatever later modules add): read those that are known.
 		bool good = f.size() >= 7 && parse_uint(f[0], p.index);
 		if (good) {
 			auto a = field_value(f[3], "inflight");
@@ -366,8 +366,12 @@ Result<std::vector<ClientPath>> parse_client_paths(std::string_view text)
 			for (std::size_t i = 7; good && i < f.size(); i++) {
 				auto eq = f[i].find('=');
 				good = eq != std::string::npos && eq > 0;
-				if (good && f[i].compare(0, eq, "mr_writes") == 0)
-					good = parse_uint(std::string_view(f[i]).substr(eq + 1), p.mr_writes);
+				auto key = std::string_view(f[i]).substr(0, eq);
+				auto val = std::string_view(f[i]).substr(eq + 1);
+				if (good && key == "mr_writes")
+					good = parse_uint(val, p.mr_writes);
+				else if (good && key == "polled")
+					good = parse_uint(val, p.polled);
 			}
 		}
 		if (!good)
@@ -408,6 +412,8 @@ std::string map_command(const MapSpec &spec)
 	s += " access_mode=" + std::string(to_string(spec.access));
 	if (spec.port)
 		s += " dest_port=" + std::to_string(*spec.port);
+	if (spec.poll_queues)
+		s += " nr_poll_queues=" + std::to_string(*spec.poll_queues);
 	return s;
 }
 
@@ -441,6 +447,9 @@ Result<void> validate(const MapSpec &spec)
 		return r;
 	if (spec.port && *spec.port == 0)
 		return invalid("invalid port 0: expected 1..65535");
+	if (spec.poll_queues && *spec.poll_queues > kMaxPollQueues)
+		return invalid("invalid number of poll queues " + std::to_string(*spec.poll_queues) +
+			       ": expected 0.." + std::to_string(kMaxPollQueues) + " (and at most the CPUs)");
 	return ok();
 }
 

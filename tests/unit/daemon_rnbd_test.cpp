@@ -63,8 +63,9 @@ TEST(DaemonRnbd, ExportBodies)
 TEST(DaemonRnbd, MapBodies)
 {
 	auto m = parse_rnbd_map_create(
-		R"({"session":"web","paths":["ip:10.0.0.2","ip:10.0.1.2@ip:10.0.1.1"],"device_path":"srd0","access":"ro","port":4000})");
+		R"({"session":"web","paths":["ip:10.0.0.2","ip:10.0.1.2@ip:10.0.1.1"],"device_path":"srd0","access":"ro","port":4000,"poll_queues":2})");
 	ASSERT_TRUE(m);
+	EXPECT_EQ(m->poll_queues, 2u);
 	EXPECT_EQ(m->paths.size(), 2u);
 	EXPECT_EQ(m->device_path, "/dev/srd0");
 	EXPECT_EQ(m->access, rnbd::Access::ro);
@@ -83,6 +84,9 @@ TEST(DaemonRnbd, MapBodies)
 		{R"({"session":"web","paths":["ip:10.0.0.2"],"device_path":"/dev/srd0","access":"wo"})", 422},
 		{R"({"session":"web","paths":["ip:10.0.0.2"],"device_path":"/dev/srd0","port":0})", 422},
 		{R"({"session":"web","paths":["ip:10.0.0.2"],"device_path":"/dev/srd0","x":0})", 422},
+		{R"({"session":"web","paths":["ip:10.0.0.2"],"device_path":"/dev/srd0","poll_queues":"1"})", 400},
+		{R"({"session":"web","paths":["ip:10.0.0.2"],"device_path":"/dev/srd0","poll_queues":16})", 422},
+		{R"({"session":"web","paths":["ip:10.0.0.2"],"device_path":"/dev/srd0","poll_queues":-1})", 422},
 	};
 	for (const Case &c : cases) {
 		auto r = parse_rnbd_map_create(c.body);
@@ -114,8 +118,8 @@ TEST(DaemonRnbd, StateRoundTripAndInvalidEntries)
 	State st;
 	st.put_rnbd_export({"/dev/srd1", "", false});
 	st.put_rnbd_export({"/dev/srd0", "web", true});
-	st.put_rnbd_mapping({"web", {"ip:10.0.0.2"}, "/dev/srd0", "ro", 4000});
-	st.put_rnbd_mapping({"a", {"ip:10.0.0.2", "ip:10.0.1.2@ip:10.0.1.1"}, "/dev/srd1", "rw", std::nullopt});
+	st.put_rnbd_mapping({"web", {"ip:10.0.0.2"}, "/dev/srd0", "ro", 4000, 2});
+	st.put_rnbd_mapping({"a", {"ip:10.0.0.2", "ip:10.0.1.2@ip:10.0.1.1"}, "/dev/srd1", "rw", std::nullopt, std::nullopt});
 	ASSERT_EQ(st.rnbd_exports.size(), 2u);
 	EXPECT_EQ(st.rnbd_exports[0].device_path, "/dev/srd0") << "sorted";
 	EXPECT_EQ(st.rnbd_mappings[0].session, "a") << "sorted";
@@ -126,17 +130,22 @@ TEST(DaemonRnbd, StateRoundTripAndInvalidEntries)
 	EXPECT_EQ(*back, st);
 	EXPECT_EQ(st.to_json()["rnbd_exports"][0].dump(),
 		  R"({"device_path":"/dev/srd0","read_only":true,"session":"web"})");
+	// poll_queues only when set: older state files read the same.
+	EXPECT_EQ(st.to_json()["rnbd_mappings"][1]["poll_queues"], 2);
+	EXPECT_FALSE(st.to_json()["rnbd_mappings"][0].contains("poll_queues"));
 
 	Json j = st.to_json();
 	j["rnbd_exports"].push_back(Json{{"device_path", "/dev/../x"}});
 	j["rnbd_exports"].push_back(Json{{"device_path", "/dev/srd1"}, {"session", nullptr}});
 	j["rnbd_mappings"].push_back(Json{{"session", ".."}, {"paths", {"ip:10.0.0.2"}}, {"device_path", "/dev/x"}});
 	j["rnbd_mappings"].push_back(Json{{"session", "b"}, {"paths", Json::array()}, {"device_path", "/dev/x"}});
+	j["rnbd_mappings"].push_back(Json{{"session", "c"}, {"paths", {"ip:10.0.0.2"}}, {"device_path", "/dev/x"},
+					  {"poll_queues", 99}});
 	problems.clear();
 	back = State::from_json(j, problems);
 	ASSERT_TRUE(back);
 	EXPECT_EQ(*back, st);
-	EXPECT_EQ(problems.size(), 4u);
+	EXPECT_EQ(problems.size(), 5u);
 	EXPECT_TRUE(st.erase_rnbd_export("/dev/srd0", "web"));
 	EXPECT_FALSE(st.erase_rnbd_export("/dev/srd0", "web"));
 	EXPECT_TRUE(st.erase_rnbd_mapping("web", "/dev/srd0"));
@@ -165,8 +174,8 @@ TEST_F(RnbdRestore, AdoptsAndRecreatesExportsBeforeMappings)
 	State st;
 	st.put_rnbd_export({"/dev/srd0", "", false});
 	st.put_rnbd_export({"/dev/srd1", "web", false});
-	st.put_rnbd_mapping({"web", {"ip:10.0.0.2"}, "/dev/srd0", "rw", std::nullopt});
-	st.put_rnbd_mapping({"web", {"ip:10.0.0.2"}, "/dev/srd1", "rw", std::nullopt});
+	st.put_rnbd_mapping({"web", {"ip:10.0.0.2"}, "/dev/srd0", "rw", std::nullopt, std::nullopt});
+	st.put_rnbd_mapping({"web", {"ip:10.0.0.2"}, "/dev/srd1", "rw", std::nullopt, std::nullopt});
 	RestoreReport rep;
 	restore_rnbd(rnbd::Manager(dir.str()), st, rep);
 	ASSERT_EQ(rep.rnbd_exports.size(), 2u);
@@ -189,7 +198,7 @@ TEST_F(RnbdRestore, ModulesMissingFailsEveryEntry)
 {
 	State st;
 	st.put_rnbd_export({"/dev/srd0", "", false});
-	st.put_rnbd_mapping({"web", {"ip:10.0.0.2"}, "/dev/srd0", "rw", std::nullopt});
+	st.put_rnbd_mapping({"web", {"ip:10.0.0.2"}, "/dev/srd0", "rw", std::nullopt, std::nullopt});
 	RestoreReport rep;
 	restore_rnbd(rnbd::Manager(dir.str()), st, rep);
 	ASSERT_EQ(rep.rnbd_exports.size(), 1u);

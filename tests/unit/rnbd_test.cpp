@@ -150,8 +150,17 @@ TEST(RnbdValidate, MapSpec)
 	EXPECT_EQ(rnbd::map_command(m),
 		  "sessname=web path=ip:10.0.0.2 path=ip:10.0.1.2@ip:10.0.1.1 device_path=/dev/srd0 "
 		  "access_mode=ro dest_port=4000");
+	m.poll_queues = 2;
+	EXPECT_TRUE(rnbd::validate(m));
+	EXPECT_EQ(rnbd::map_command(m),
+		  "sessname=web path=ip:10.0.0.2 path=ip:10.0.1.2@ip:10.0.1.1 device_path=/dev/srd0 "
+		  "access_mode=ro dest_port=4000 nr_poll_queues=2");
+	m.poll_queues.reset();
 
 	auto bad = m;
+	bad.poll_queues = 16;
+	EXPECT_FALSE(rnbd::validate(bad));
+	bad = m;
 	bad.paths.clear();
 	EXPECT_FALSE(rnbd::validate(bad));
 	bad = m;
@@ -291,16 +300,18 @@ TEST(RnbdTables, ClientPaths)
 	EXPECT_FALSE(rnbd::parse_client_paths("0 ip:10.0.0.2 connected inflight=-1 requests=1 errors=0 reconnects=1"));
 }
 
-// The module's paths lines grew an mr_writes field; later fields are skipped.
+// The module's paths lines grew mr_writes and polled; unknown fields are skipped.
 TEST(RnbdTables, ClientPathsExtraFields)
 {
 	auto p = rnbd::parse_client_paths(
 		"0 ip:10.0.0.2 connected inflight=0 requests=9 errors=0 reconnects=0 mr_writes=4\n"
-		"1 ip:10.0.1.2 connected inflight=0 requests=9 errors=0 reconnects=0 later=x mr_writes=5\n");
+		"1 ip:10.0.1.2 connected inflight=0 requests=9 errors=0 reconnects=0 later=x mr_writes=5 polled=6\n");
 	ASSERT_TRUE(p);
 	ASSERT_EQ(p->size(), 2u);
 	EXPECT_EQ((*p)[0].mr_writes, 4u);
 	EXPECT_EQ((*p)[1].mr_writes, 5u);
+	EXPECT_EQ((*p)[1].polled, 6u);
+	EXPECT_EQ((*p)[0].polled, 0u);
 	EXPECT_FALSE(rnbd::parse_client_paths(
 		"0 ip:10.0.0.2 connected inflight=0 requests=9 errors=0 reconnects=0 mr_writes=-1"));
 	EXPECT_FALSE(rnbd::parse_client_paths(
@@ -443,8 +454,8 @@ TEST(RnbdOutput, JsonKeys)
 		  (std::vector<std::string>{"client_address", "io_cons", "max_io_size", "queue_depth", "state"}));
 	EXPECT_EQ(keys(j["client"][0]), (std::vector<std::string>{"devices", "name", "paths", "state"}));
 	EXPECT_EQ(keys(j["client"][0]["paths"][0]),
-		  (std::vector<std::string>{"address", "errors", "index", "inflight", "mr_writes", "reconnects", "requests",
-					    "state"}));
+		  (std::vector<std::string>{"address", "errors", "index", "inflight", "mr_writes", "polled",
+					    "reconnects", "requests", "state"}));
 	rdma::Link l{"rxe0", 3, 1, "ACTIVE", "LINK_UP", "rxv0"};
 	EXPECT_EQ(keys(rdma_link_json(l)),
 		  (std::vector<std::string>{"index", "name", "netdev", "physical_state", "port", "state"}));

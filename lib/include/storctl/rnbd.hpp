@@ -32,6 +32,8 @@ inline constexpr std::string_view kClientCtl = "class/stor-rnbd-client/ctl";
 inline constexpr std::size_t kMaxSessionName = 63;
 inline constexpr std::size_t kMaxDevicePath = 255;
 inline constexpr std::size_t kMaxPaths = 6;
+/// Polled I/O connections of a session (nr_poll_queues), at most.
+inline constexpr unsigned kMaxPollQueues = 15;
 inline constexpr std::uint16_t kDefaultPort = 1235;
 
 enum class Access { ro, rw, migration };
@@ -113,6 +115,9 @@ struct MapSpec {
 	std::string device_path;      ///< on the server
 	Access access = Access::rw;
 	std::optional<std::uint16_t> port;  ///< default kDefaultPort
+	/// nr_poll_queues; the module's default (0) when unset.  Fixed when the
+	/// session is created: a map into an existing session must match it.
+	std::optional<unsigned> poll_queues;
 };
 
 struct Mapping {
@@ -134,6 +139,7 @@ struct ClientPath {
 	std::uint64_t errors = 0;
 	std::uint64_t reconnects = 0;
 	std::uint64_t mr_writes = 0;  ///< writes sent through a registered MR
+	std::uint64_t polled = 0;     ///< requests sent from a poll queue
 };
 
 struct ClientSession {

@@ -5,9 +5,10 @@
 # `storctl --json rnbd list` (and with `storctl --url`); errors (malformed
 # JSON and a '..' URL segment 400, '..' in a path and bad names 422, unexported device 404, duplicate 409,
 # unmap of an open device 409, unknown mapping 404); the state file holds
-# export and mapping; a restart adopts them; kill -9, the mapping and the
-# export removed behind the daemon's back: the restart makes both again
-# (export first) and the data is still there; DELETE (?force=true) empties
+# export and mapping (with its poll_queues); a restart adopts them; kill -9,
+# the mapping and the export removed behind the daemon's back: the restart
+# makes both again (export first, the session with its poll queue) and the
+# data is still there; DELETE (?force=true) empties
 # the kernel and the state.
 # vm-args: --mem 1536
 . "$(dirname "$0")/../rnbd/_lib.sh"
@@ -53,6 +54,8 @@ want_error 422 invalid_argument POST /v1/rnbd/mappings \
 	"{\"session\":\"api\",\"paths\":[\"ip:$addr\"],\"device_path\":\"/dev/srd0\",\"access\":\"wo\"}"
 want_error 400 bad_request POST /v1/rnbd/mappings \
 	"{\"session\":\"api\",\"paths\":\"ip:$addr\",\"device_path\":\"/dev/srd0\"}"
+want_error 422 invalid_argument POST /v1/rnbd/mappings \
+	"{\"session\":\"api\",\"paths\":[\"ip:$addr\"],\"device_path\":\"/dev/srd0\",\"poll_queues\":16}"
 want_error 404 not_found POST /v1/rnbd/mappings \
 	"{\"session\":\"api\",\"paths\":[\"ip:$addr\"],\"device_path\":\"/dev/srd9\"}"
 settle
@@ -60,8 +63,10 @@ assert_eq "$(srnbd_names)" "" "no srnbd device after bad requests"
 assert_eq "$(jq -c '[.rnbd_exports, .rnbd_mappings]' "$STATE")" \
 	'[[{"device_path":"/dev/srd0","read_only":false,"session":null}],[]]' "state before the mapping"
 
-want 201 POST /v1/rnbd/mappings "{\"session\":\"api\",\"paths\":[\"ip:$addr\"],\"device_path\":\"/dev/srd0\"}"
+want 201 POST /v1/rnbd/mappings \
+	"{\"session\":\"api\",\"paths\":[\"ip:$addr\"],\"device_path\":\"/dev/srd0\",\"poll_queues\":1}"
 dev=$(jq -r .name <<<"$BODY")
+assert_eq "$(cat "$CLT_CTL/sessions/api/nr_poll_queues")" 1 "nr_poll_queues of the session"
 assert_eq "$(jqc .)" \
 	"{\"access\":\"rw\",\"device_path\":\"/dev/srd0\",\"name\":\"$dev\",\"path\":\"/dev/$dev\",\"session\":\"api\",\"state\":\"open\"}" \
 	"mapping"
@@ -80,7 +85,7 @@ want 200 GET /v1/rnbd/sessions
 assert_eq "$(jqc '[.server[0].name, .server[0].paths[0].state, .client[0].name, .client[0].state, .client[0].devices]')" \
 	"[\"api\",\"connected\",\"api\",\"connected\",[\"$dev\"]]" "sessions"
 assert_eq "$(jq -c '.rnbd_mappings' "$STATE")" \
-	"[{\"access\":\"rw\",\"device_path\":\"/dev/srd0\",\"paths\":[\"ip:$addr\"],\"port\":null,\"session\":\"api\"}]" \
+	"[{\"access\":\"rw\",\"device_path\":\"/dev/srd0\",\"paths\":[\"ip:$addr\"],\"poll_queues\":1,\"port\":null,\"session\":\"api\"}]" \
 	"state: mapping"
 
 note "fio verify through /dev/$dev"
@@ -128,6 +133,7 @@ assert_eq "$(jqc 'length')" 1 "one mapping restored"
 dev=$(jq -r '.[0].name' <<<"$BODY")
 assert_eq "$(jqc '.[0] | [.session, .device_path, .access, .state]')" '["api","/dev/srd0","rw","open"]' \
 	"restored mapping"
+assert_eq "$(cat "$CLT_CTL/sessions/api/nr_poll_queues")" 1 "nr_poll_queues of the restored session"
 settle
 assert_eq "$(sha_range "/dev/$dev" $((20 << 20)) $((2 << 20)))" "$want_sum" "data through the restored mapping"
 

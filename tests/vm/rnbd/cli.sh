@@ -4,9 +4,10 @@
 # `storctl rnbd export/map` over it, fio verify through the mapped device,
 # `list --json` and `sessions --json` contents; bad input (module missing,
 # unexported device, '..', bad names, addresses and modes, duplicate
-# export) gives the right exit code and changes nothing; unmap of an open
-# device is refused without --force and works with it; unmap, unexport,
-# link delete.
+# export, 16 poll queues) gives the right exit code and changes nothing;
+# --poll-queues 1 reaches the session (nr_poll_queues, io_poll) and another
+# number for that session is refused; unmap of an open device is refused
+# without --force and works with it; unmap, unexport, link delete.
 # vm-args: --mem 1536
 . "$(dirname "$0")/_lib.sh"
 
@@ -75,6 +76,7 @@ expect_rc 2 "not an IPv4 or IPv6" -- "$S" rnbd map --session cli --path ip:10.77
 expect_rc 2 "expected ip:ADDR" -- "$S" rnbd map --session cli --path "$addr" --device "/dev/$srd"
 expect_rc 2 "access mode" -- "$S" rnbd map --session cli --path "ip:$addr" --device "/dev/$srd" --access wo
 expect_rc 2 -- "$S" rnbd map --session cli --device "/dev/$srd"
+expect_rc 2 "poll queues" -- "$S" rnbd map --session cli --path "ip:$addr" --device "/dev/$srd" --poll-queues 16
 # Not exported: the server refuses the open (EACCES), storctl says not found.
 expect_rc 3 "does not export" -- "$S" rnbd map --session cli --path "ip:$addr" --device "/dev/$other"
 settle
@@ -129,10 +131,15 @@ out=$("$S" --json rnbd unmap "$dev") || fail "rnbd unmap failed"
 assert_eq "$(jq -cS . <<<"$out")" "{\"force\":false,\"unmapped\":\"$dev\"}" "unmap output"
 [ ! -e "/sys/block/$dev" ] || fail "$dev still exists after unmap"
 
-# Again, held open, with --force.
-dev=$("$S" --json rnbd map --session cli --path "ip:$addr" --device "$srd" --access ro | jq -r .name)
+# Again, read-only, in a session with a poll queue; held open, with --force.
+dev=$("$S" --json rnbd map --session cli --path "ip:$addr" --device "$srd" --access ro --poll-queues 1 |
+	jq -r .name)
 settle
 assert_eq "$(rnbd_sysfs "$dev" access_mode)" ro "access of the second mapping"
+assert_eq "$(cat "$CLT_CTL/sessions/cli/nr_poll_queues")" 1 "nr_poll_queues of the session"
+assert_eq "$(cat "/sys/block/$dev/queue/io_poll")" 1 "io_poll of $dev"
+# The session's number of poll queues is fixed: another one is EINVAL.
+expect_rc 2 -- "$S" rnbd map --session cli --path "ip:$addr" --device "$srd" --access ro --poll-queues 0
 exec 3<"/dev/$dev"
 expect_rc 4 -- "$S" rnbd unmap "/dev/$dev"
 sc rnbd unmap --force "/dev/$dev"

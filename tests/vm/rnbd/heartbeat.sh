@@ -4,7 +4,11 @@
 # server after the server's hb_timeout_ms; the client reconnects.  Client
 # side: a path that received nothing for hb_timeout_ms fails with
 # "heartbeat timeout" (forced with a 1 ms timeout) and reconnects.  With
-# sane settings again the path stays up, and the data is intact.
+# sane settings again the path stays up, and the data is intact.  A
+# request the server never answers (its drop_responses hook) while
+# heartbeats go on: after the device's io_timeout (2 s here) the client
+# fails the path ("request timed out"), reconnects, and the read completes
+# with the right data.
 # vm-args: --mem 1024
 . "$(dirname "$0")/_lib.sh"
 
@@ -43,5 +47,22 @@ echo 10000 >"$P/hb_timeout_ms"
 wait_for '[ "$(rnbd_sysfs "$dev" state)" == open ]' 30
 wait_for 'grep -q " connected " "$sess/paths"' 30
 assert_eq "$(sha_range "/dev/$dev" 0 $((2 << 20)))" "$suma" "data"
+
+note "a request the server never answers while heartbeats go on"
+S=/sys/module/stor_rnbd_server/parameters
+recs=$(field reconnects)
+echo 2000 >"/sys/block/$dev/queue/io_timeout"
+echo 1 >"$S/drop_responses"
+t0=$SECONDS
+assert_eq "$(sha_range "/dev/$dev" 0 $((2 << 20)))" "$suma" "data read while a response is dropped"
+note "read completed after $((SECONDS - t0)) s"
+assert_eq "$(cat "$S/drop_responses")" 0 "drop_responses tokens left"
+dmesg | grep -q "stor_rnbd_server: session hb: response to chunk [0-9]* dropped" ||
+	fail "the server dropped no response"
+dmesg | grep -q "stor_rnbd_client: session hb: path .* failed: request timed out" ||
+	fail "the client did not fail the path on the request timeout"
+wait_for 'grep -q " connected " "$sess/paths"' 30
+assert_ge "$(field reconnects)" $((recs + 1)) "reconnects after the request timeout"
+echo 30000 >"/sys/block/$dev/queue/io_timeout"
 rnbd_unmap "$dev"
 pass

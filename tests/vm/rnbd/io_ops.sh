@@ -4,7 +4,10 @@
 # zeroes; fallocate --punch-hole succeeds only with real WRITE_ZEROES
 # support); on a server disk with a volatile write cache (null_blk,
 # cache_size) the mapping advertises write-back + FUA and fsync / O_SYNC
-# writes arrive as flushes at the server's disk.
+# writes arrive as flushes at the server's disk.  Polled I/O: a session
+# mapped with nr_poll_queues=1 has a poll hardware queue (io_poll on), fio
+# io_uring --hipri verifies through it and its request count moves; a map
+# into that session with another nr_poll_queues is EINVAL.
 . "$(dirname "$0")/_lib.sh"
 
 need_cmd blkdiscard fallocate fio
@@ -64,4 +67,27 @@ dd if=/dev/urandom of="/dev/$nb" bs=4k count=16 oflag=direct,sync status=none
 [ "$(stat_field nullb0 16)" -gt "$flush0" ] || fail "no flush reached nullb0"
 note "flushes: client $(( $(stat_field "$nb" 16) - cflush0 )), server disk $(( $(stat_field nullb0 16) - flush0 ))"
 rnbd_unmap "$nb"
+
+note "polled I/O: nr_poll_queues=1"
+srd2=$(srd_create 16M)
+rnbd_export "device_path=/dev/$srd2"
+pd=$(rnbd_map "sessname=pollq path=ip:$a device_path=/dev/$srd2 nr_poll_queues=1")
+sess=$CLT_CTL/sessions/pollq
+assert_eq "$(cat "$sess/nr_poll_queues")" 1 "nr_poll_queues of the session"
+ncons=$(cat "$sess/nr_io_cons")
+assert_ge "$ncons" 2 "I/O connections (one interrupt-driven, one polled)"
+assert_eq "$(cat "/sys/block/$pd/queue/io_poll")" 1 "io_poll of $pd"
+# The poll queue is the last hardware queue.
+assert_eq "$(cat "/sys/kernel/debug/block/$pd/hctx$((ncons - 1))/type")" poll \
+	"type of hctx$((ncons - 1))"
+polled() { sed -nE 's/.* polled=([0-9]+)( .*)?$/\1/p' "$sess/paths"; }
+assert_eq "$(polled)" 0 "polled requests after the map"
+fio_run --name=polled --filename="/dev/$pd" --ioengine=io_uring --hipri=1 --direct=1 \
+	--rw=randwrite --bsrange=4k-64k --iodepth=8 --size=8M --verify=crc32c \
+	--verify_fatal=1 --do_verify=1 --randrepeat=0
+note "requests sent from the poll queue: $(polled)"
+assert_ge "$(polled)" 256 "requests through the poll queue (8 MiB of writes of at most 64 KiB, and their reads)"
+expect_write_err "Invalid argument" "$CLT_CTL/map_device" \
+	"sessname=pollq path=ip:$a device_path=/dev/$srd nr_poll_queues=0"
+rnbd_unmap "$pd"
 pass
