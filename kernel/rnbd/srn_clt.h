@@ -402,6 +402,13 @@ struct srn_clt_dev {
 /* srn_clt_conn.c */
 unsigned long srn_clt_reconnect_delay(struct srn_clt_sess *sess);
 int srn_clt_path_connect(struct srn_clt_path *path);
+/* @path (under RCU, may be NULL) takes I/O. */
+static inline bool srn_clt_path_connected(struct srn_clt_path *path)
+{
+	/* Pairs with the release in srn_clt_path_connect(). */
+	return path && smp_load_acquire(&path->state) == SRN_CLT_PATH_CONNECTED;
+}
+
 void srn_clt_path_fail(struct srn_clt_path *path, const char *why);
 void srn_clt_wc_error(struct srn_clt_path *path, struct ib_wc *wc,
 		      const char *what);

@@ -206,9 +206,7 @@ static struct srn_clt_path *srn_clt_pick_path(struct srn_clt_sess *sess)
 	if (READ_ONCE(sess->mp_policy) == SRN_MP_MIN_INFLIGHT) {
 		for (i = 0; i < n; i++) {
 			path = READ_ONCE(sess->paths[i]);
-			/* Pairs with the release in srn_clt_path_connect(). */
-			if (!path || smp_load_acquire(&path->state) !=
-				     SRN_CLT_PATH_CONNECTED)
+			if (!srn_clt_path_connected(path))
 				continue;
 			if (!best || atomic_read(&path->inflight) <
 				     atomic_read(&best->inflight))
@@ -219,9 +217,7 @@ static struct srn_clt_path *srn_clt_pick_path(struct srn_clt_sess *sess)
 	start = atomic_inc_return(&sess->rr);
 	for (i = 0; i < n; i++) {
 		path = READ_ONCE(sess->paths[(start + i) % n]);
-		/* Pairs with the release in srn_clt_path_connect(). */
-		if (path && smp_load_acquire(&path->state) ==
-			    SRN_CLT_PATH_CONNECTED)
+		if (srn_clt_path_connected(path))
 			return path;
 	}
 	return NULL;
@@ -530,8 +526,7 @@ static enum blk_eh_timer_return srn_clt_timeout(struct request *rq)
 
 	rcu_read_lock();
 	path = READ_ONCE(cmd->path);
-	/* Pairs with the release in srn_clt_path_connect(). */
-	if (path && smp_load_acquire(&path->state) == SRN_CLT_PATH_CONNECTED) {
+	if (srn_clt_path_connected(path)) {
 		pr_warn_ratelimited("stor_rnbd_client: session %s: no response for %u ms\n",
 				    path->sess->name,
 				    jiffies_to_msecs(rq->q->rq_timeout));
@@ -585,9 +580,7 @@ static int srn_clt_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
 	n = smp_load_acquire(&sess->nr_paths);
 	for (i = 0; i < n; i++) {
 		path = READ_ONCE(sess->paths[i]);
-		/* Pairs with the release in srn_clt_path_connect(). */
-		if (!path || smp_load_acquire(&path->state) !=
-			     SRN_CLT_PATH_CONNECTED)
+		if (!srn_clt_path_connected(path))
 			continue;
 		con = path->cons[1 + hctx->queue_num];
 		if (con && con->cq)

@@ -298,16 +298,13 @@ TEST(RnbdTables, ClientPaths)
 	EXPECT_EQ((*p)[1].reconnects, 7u);
 	EXPECT_FALSE(rnbd::parse_client_paths("x ip:10.0.0.2 connected inflight=3 requests=1 errors=0 reconnects=1"));
 	EXPECT_FALSE(rnbd::parse_client_paths("0 ip:10.0.0.2 connected inflight=-1 requests=1 errors=0 reconnects=1"));
-}
 
-// The module's paths lines grew mr_writes and polled; unknown fields are skipped.
-TEST(RnbdTables, ClientPathsExtraFields)
-{
-	auto p = rnbd::parse_client_paths(
+	// The module's paths lines grew mr_writes and polled; unknown fields
+	// are skipped.
+	p = rnbd::parse_client_paths(
 		"0 ip:10.0.0.2 connected inflight=0 requests=9 errors=0 reconnects=0 mr_writes=4\n"
 		"1 ip:10.0.1.2 connected inflight=0 requests=9 errors=0 reconnects=0 later=x mr_writes=5 polled=6\n");
 	ASSERT_TRUE(p);
-	ASSERT_EQ(p->size(), 2u);
 	EXPECT_EQ((*p)[0].mr_writes, 4u);
 	EXPECT_EQ((*p)[1].mr_writes, 5u);
 	EXPECT_EQ((*p)[1].polled, 6u);
