@@ -4,9 +4,9 @@
 # 20 cycles go through storctl (the whole path a user takes), 200 through
 # the control device directly (tests/vm/helpers/srd_cycles.c: the same five
 # kinds of disk, milliseconds per cycle where storctl takes about a second
-# under TCG).  MemAvailable and Slab, measured after dropping caches, must
-# come back: MemAvailable within 16 MiB of the starting value, Slab within
-# 4 MiB.
+# under TCG).  Free memory (MemAvailable plus the per-CPU free lists) and
+# Slab, measured after dropping caches, must come back: free memory within
+# 16 MiB of the starting value (given up to 30 s), Slab within 4 MiB.
 # Why these numbers: between two quiet moments MemAvailable moves by up to
 # ~10 MiB on its own under TCG (per-CPU page lists, RCU-deferred frees),
 # Slab by a few hundred KiB; while a leak of the data pages would be
@@ -50,6 +50,14 @@ cycle() {
 	[ "$rc" -eq 0 ] || fail "cycle $i: remove $n: $out"
 }
 
+# Free memory: MemAvailable plus the free pages on the per-CPU lists, which
+# MemFree does not count.  Those lists hold anything from under 1 MiB to
+# 40 MiB between two quiet moments (seen on 6.1 and 6.12 after the direct
+# cycles' burst of frees): a fresh-clone CI run failed on MemAvailable
+# alone, -36 MiB, with nothing else moved.
+pcp_kb() { awk '$1 == "count:" { n += $2 } END { print n * 4 }' /proc/zoneinfo; }
+free_kb() { echo $(($(mem_kb MemAvailable) + $(pcp_kb))); }
+
 # quiesce: let udev finish, RCU-deferred page frees run and caches drop.
 quiesce() {
 	settle
@@ -62,9 +70,9 @@ quiesce() {
 # are not leaks.
 for i in 0 1 2 3 4; do cycle $i; done
 quiesce
-mem0=$(mem_kb MemAvailable) slab0=$(mem_kb Slab)
+mem0=$(free_kb) slab0=$(mem_kb Slab)
 cp /proc/meminfo "$_T/meminfo.0"
-note "before: MemAvailable $mem0 KiB, Slab $slab0 KiB"
+note "before: free $mem0 KiB (per-CPU lists $(pcp_kb) KiB), Slab $slab0 KiB"
 
 t0=$SECONDS
 for i in $(seq 1 $CYCLES); do cycle "$i"; done
@@ -87,13 +95,22 @@ settle
 assert_eq "$(sc --json ramdisk list | jq -c .)" "[]" "list after reload"
 
 quiesce
-mem1=$(mem_kb MemAvailable) slab1=$(mem_kb Slab)
+mem1=$(free_kb) slab1=$(mem_kb Slab)
+# A leak does not come back; the RCU-deferred frees do: wait up to 30 s.
+t0=$SECONDS
+while [ "$mem1" -lt $((mem0 - MEM_TOLERANCE_KB)) ] && [ $((SECONDS - t0)) -lt 30 ]; do
+	sleep 2
+	drop_caches
+	mem1=$(free_kb)
+done
+[ $((SECONDS - t0)) -eq 0 ] ||
+	note "free memory took $((SECONDS - t0)) s more to come back within the tolerance"
 # For the log: every /proc/meminfo field that moved by 256 KiB or more.
 note "meminfo changes: $(awk 'NR == FNR { a[$1] = $2; next }
 	($1 in a) && ($2 - a[$1] >= 256 || a[$1] - $2 >= 256) { printf "%s%+d KiB ", $1, $2 - a[$1] }' \
 	"$_T/meminfo.0" /proc/meminfo)"
-note "after:  MemAvailable $mem1 KiB ($(((mem1 - mem0) / 1024)) MiB), Slab $slab1 KiB ($(((slab1 - slab0))) KiB)"
-assert_ge "$mem1" $((mem0 - MEM_TOLERANCE_KB)) "MemAvailable (KiB) after $((CYCLES + DIRECT_CYCLES)) cycles and a reload"
+note "after:  free $mem1 KiB ($(((mem1 - mem0) / 1024)) MiB; per-CPU lists $(pcp_kb) KiB), Slab $slab1 KiB ($(((slab1 - slab0))) KiB)"
+assert_ge "$mem1" $((mem0 - MEM_TOLERANCE_KB)) "free memory (KiB) after $((CYCLES + DIRECT_CYCLES)) cycles and a reload"
 assert_le "$slab1" $((slab0 + SLAB_TOLERANCE_KB)) "Slab (KiB) after $((CYCLES + DIRECT_CYCLES)) cycles and a reload"
 
 note "the reloaded module works"
