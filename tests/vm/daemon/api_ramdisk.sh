@@ -155,23 +155,21 @@ want_error 405 method_not_allowed GET /v1/createRapidDisk/32
 note "20 parallel clients creating and deleting"
 # client N: create a disk, then delete it.
 client() {
-	local out code name
-	out=$(curl -s -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
-		--data '{"size":"4M"}' "$URL/v1/ramdisks") || out=$'\n000'
-	code=${out##*$'\n'}
-	if [ "$code" != 201 ] || ! [[ "$out" =~ \"name\":\"(srd[0-9]+)\" ]]; then
-		echo "client $1: create: HTTP $code: ${out%$'\n'*}" >>"$_T/client-errors"
+	local name
+	http POST /v1/ramdisks '{"size":"4M"}' 'Content-Type: application/json'
+	if [ "$CODE" != 201 ] || ! [[ "$BODY" =~ \"name\":\"(srd[0-9]+)\" ]]; then
+		echo "client $1: create: HTTP $CODE: $BODY" >>"$_T/client-errors"
 		return
 	fi
 	name=${BASH_REMATCH[1]}
 	# udev probes new disks; the daemon retries EBUSY briefly, and a
 	# client may have to try again.
 	for _ in 1 2 3 4 5; do
-		code=$(curl -s -o "$_T/del.$1" -w '%{http_code}' -X DELETE "$URL/v1/ramdisks/$name") || code=000
-		[ "$code" == 409 ] || break
+		http DELETE "/v1/ramdisks/$name"
+		[ "$CODE" == 409 ] || break
 		sleep 1
 	done
-	[ "$code" == 200 ] || echo "client $1: delete $name: HTTP $code: $(<"$_T/del.$1")" >>"$_T/client-errors"
+	[ "$CODE" == 200 ] || echo "client $1: delete $name: HTTP $CODE: $BODY" >>"$_T/client-errors"
 }
 t0=$SECONDS
 for c in $(seq 1 20); do client "$c" & done
@@ -222,16 +220,16 @@ assert_eq "$(jqc .restore_report.summary)" '{"adopted":2,"failed":0,"recreated":
 stop_daemon
 
 note "bearer token on a non-loopback listener"
-CURL_EXTRA=()
+API_HEADERS=()
 run_ok storctld --listen 0.0.0.0:$PORT --token-file "$_T/token" --state-file "$_T/lib2/state.json" \
 	--pid-file "$_T/tok.pid"
 DPID=$(<"$_T/tok.pid")
 want_error 401 unauthorized GET /v1/ramdisks
 assert_contains "$HDRS" 'WWW-Authenticate: Bearer' "401 headers"
-CURL_EXTRA=(-H "Authorization: Bearer wrong-token-wrong-token")
+API_HEADERS=("Authorization: Bearer wrong-token-wrong-token")
 want_error 401 unauthorized GET /v1/ramdisks
 want_error 401 unauthorized POST /v1/ramdisks '{"size":"4M"}'
-CURL_EXTRA=(-H "Authorization: Bearer $(<"$_T/token")")
+API_HEADERS=("Authorization: Bearer $(<"$_T/token")")
 want 200 GET /v1/ramdisks
 assert_eq "$(jqc '[.[].name]')" '["srd0","srd3"]' "list with the token"
 want 200 GET /metrics
@@ -258,7 +256,7 @@ else
 fi
 
 note "SIGTERM lets a request in flight finish, exit 0"
-CURL_EXTRA=()
+API_HEADERS=()
 storctld --foreground --listen "127.0.0.1:$PORT" --state-file "$STATE" 2>"$_T/fg.log" &
 fg=$!
 for ((i = 0; i < 100; i++)); do

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Concurrency: fio write+verify keeps running on one disk while other disks
-# are created, written and removed 30 times and the disk list is read in a
+# are created, written and removed 15 times and the disk list is read in a
 # loop.  Everything succeeds (and the harness finds the dmesg clean).
 # Two guest CPUs, so the racing parties really run at the same time.
 # vm-args: --smp 2
 . "$(dirname "$0")/../lib.sh"
 need_cmd fio
 
-CYCLES=30
+CYCLES=15
 v=$(srd_create 64M)
 state=$(mktemp -d)
 
