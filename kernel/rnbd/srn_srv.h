@@ -45,6 +45,8 @@ extern bool srn_srv_allow_any;
 extern unsigned int srn_srv_queue_depth;
 extern unsigned int srn_srv_max_io_size;
 extern unsigned int srn_srv_hb_timeout_ms;
+extern unsigned int srn_srv_max_sessions;
+extern unsigned int srn_srv_max_paths;
 extern unsigned int srn_srv_drop_responses;
 
 extern struct mutex srn_srv_lock;

@@ -224,6 +224,21 @@ static struct srn_srv_sess *srn_srv_sess_find_name(const char *name)
 	return NULL;
 }
 
+/* Does @list (under srn_srv_lock) already hold @limit entries (0: none)? */
+static bool srn_srv_over_limit(struct list_head *list, unsigned int limit)
+{
+	struct list_head *pos;
+	unsigned int n = 0;
+
+	if (!limit)
+		return false;
+	list_for_each(pos, list) {
+		if (++n >= limit)
+			return true;
+	}
+	return false;
+}
+
 /*
  * Attach @path to its session.  Return: 0 or a negative errno for the
  * response (-EAGAIN: the old session with this uuid is still closing).
@@ -276,6 +291,12 @@ static int srn_srv_path_attach(struct srn_srv_path *path, const char *name)
 					return -EEXIST;
 			}
 			return -EAGAIN;
+		}
+		if (srn_srv_over_limit(&srn_srv_sessions,
+				       READ_ONCE(srn_srv_max_sessions))) {
+			pr_info_ratelimited("stor_rnbd_server: session %s refused: max_sessions (%u) reached\n",
+					    name, READ_ONCE(srn_srv_max_sessions));
+			return -EUSERS;
 		}
 		sess = kzalloc(sizeof(*sess), GFP_KERNEL);
 		if (!sess)
@@ -714,6 +735,13 @@ static int srn_srv_new_path(struct rdma_cm_id *id,
 	u32 max_io;
 	int ret;
 
+	/* Closing paths count: they hold their chunks until they are gone. */
+	if (srn_srv_over_limit(&srn_srv_paths, READ_ONCE(srn_srv_max_paths))) {
+		pr_info_ratelimited("stor_rnbd_server: path from %pIS refused: max_paths (%u) reached\n",
+				    &id->route.addr.dst_addr,
+				    READ_ONCE(srn_srv_max_paths));
+		return -EUSERS;
+	}
 	path = kzalloc(sizeof(*path), GFP_KERNEL);
 	if (!path)
 		return -ENOMEM;

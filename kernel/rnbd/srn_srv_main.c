@@ -47,6 +47,16 @@ module_param_named(hb_timeout_ms, srn_srv_hb_timeout_ms, uint, 0444);
 MODULE_PARM_DESC(hb_timeout_ms,
 		 "Close a path after this long without a message from the client, 0: never (default 30000)");
 
+unsigned int srn_srv_max_sessions = 64;
+module_param_named(max_sessions, srn_srv_max_sessions, uint, 0644);
+MODULE_PARM_DESC(max_sessions,
+		 "Most client sessions at once; a new one beyond is refused with EUSERS, 0: no limit (default 64)");
+
+unsigned int srn_srv_max_paths = 128;
+module_param_named(max_paths, srn_srv_max_paths, uint, 0644);
+MODULE_PARM_DESC(max_paths,
+		 "Most paths of all sessions at once (each holds queue_depth chunks of max_io_size); a new one beyond is refused with EUSERS, 0: no limit (default 128)");
+
 unsigned int srn_srv_drop_responses;
 module_param_named(drop_responses, srn_srv_drop_responses, uint, 0644);
 MODULE_PARM_DESC(drop_responses,

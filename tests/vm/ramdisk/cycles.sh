@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# No leaks: 220 create/write/remove cycles (plain, preallocated, 4096-byte
+# No leaks: 210 create/write/remove cycles (plain, preallocated, 4096-byte
 # blocks, read-only, explicit index), then rmmod + insmod of stor_ramdisk.
-# 20 cycles go through storctl (the whole path a user takes), 200 through
+# 10 cycles go through storctl (the whole path a user takes), 200 through
 # the control device directly (tests/vm/helpers/srd_cycles.c: the same five
 # kinds of disk, milliseconds per cycle where storctl takes about a second
 # under TCG).  Free memory (MemAvailable plus the per-CPU free lists) and
@@ -10,12 +10,12 @@
 # Why these numbers: between two quiet moments MemAvailable moves by up to
 # ~10 MiB on its own under TCG (per-CPU page lists, RCU-deferred frees),
 # Slab by a few hundred KiB; while a leak of the data pages would be
-# 176 MiB (1 MiB written in 176 of the cycles) or 352 MiB (44 preallocated
+# 168 MiB (1 MiB written in 168 of the cycles) or 336 MiB (42 preallocated
 # 8 MiB disks), and a leak of each disk's kernel objects (gendisk, queue,
 # sysfs, tens of KiB) several MiB of Slab.
 . "$(dirname "$0")/../lib.sh"
 
-CYCLES=20
+CYCLES=10
 DIRECT_CYCLES=200
 MEM_TOLERANCE_KB=$((16 * 1024))
 SLAB_TOLERANCE_KB=$((4 * 1024))

@@ -54,7 +54,17 @@ recs=$(field reconnects)
 echo 2000 >"/sys/block/$dev/queue/io_timeout"
 echo 1 >"$S/drop_responses"
 t0=$SECONDS
-assert_eq "$(sha_range "/dev/$dev" 0 $((2 << 20)))" "$suma" "data read while a response is dropped"
+# In the background: if the timeout never fired, the read would wait
+# forever (in D state), and the test should say so rather than hang.
+sha_range "/dev/$dev" 0 $((2 << 20)) >"$_T/sum" &
+rp=$!
+for ((t = 0; t < 200; t++)); do
+	kill -0 "$rp" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$rp" 2>/dev/null && fail "the read is still waiting after 20 s: no request timeout"
+wait "$rp"
+assert_eq "$(<"$_T/sum")" "$suma" "data read while a response is dropped"
 note "read completed after $((SECONDS - t0)) s"
 assert_eq "$(cat "$S/drop_responses")" 0 "drop_responses tokens left"
 dmesg | grep -q "stor_rnbd_server: session hb: response to chunk [0-9]* dropped" ||
