@@ -5,7 +5,9 @@
 # 10.77.0.1), both exported with storctl, and through stor-rnbd over the
 # same rxe device and address (stor_rnbd_server/client from the build
 # tree, exported and mapped through their sysfs control files; the mapped
-# srnbd device passes a fio crc32c verify before it is measured).
+# srnbd device passes a fio crc32c verify before it is measured), and
+# through a second stor-rnbd session with a poll queue (nr_poll_queues=1),
+# driven by io_uring with hipri.
 # nvme_core is loaded with
 # multipath=N so each transport's controller has its own namespace device
 # and the devices can be interleaved run by run (drift in the host's speed
@@ -116,6 +118,22 @@ if [ -z "$d" ] || [ ! -b "/dev/$d" ]; then
 	die "no srnbd device appeared after map_device"
 fi
 DEVS[srnbd]=/dev/$d
+# The same disk through a second session with one poll queue, measured
+# with io_uring and hipri (polled completions).  Access mode migration:
+# the second writer of the disk.
+before=$(ls /sys/block)
+echo "sessname=benchpoll path=ip:10.77.0.1 device_path=$srd access_mode=migration nr_poll_queues=1" \
+	>"$CLT_CTL/map_device"
+udevadm settle 2>/dev/null || true
+d=$(comm -13 <(echo "$before") <(ls /sys/block) | grep '^srnbd' | head -n1 || true)
+if [ -z "$d" ] || [ ! -b "/dev/$d" ]; then
+	die "no srnbd device appeared after the polled map_device"
+fi
+DEVS[srnbd-poll]=/dev/$d
+polldir=$(mktemp -d)
+for w in "${WORKLOADS[@]}"; do
+	sed 's/^ioengine=.*/ioengine=io_uring\nhipri=1/' "$here/$w.fio" >"$polldir/$w.fio"
+done
 say "srnbd session: $(tr '\n' ' ' <"$SRV_CTL/paths")"
 say "srnbd queue: nr_hw_queues $(find "/sys/block/$d/mq" -mindepth 1 -maxdepth 1 -name '[0-9]*' | wc -l)," \
 	"nr_requests $(cat "/sys/block/$d/queue/nr_requests")," \
@@ -132,7 +150,7 @@ b=$(dd if="$srd" bs=1M count=128 iflag=direct status=none | sha256sum)
 [ "$a" = "$b" ] || die "${DEVS[srnbd]} and $srd differ in the first 128 MiB"
 say "verify ${DEVS[srnbd]}: ok"
 
-ORDER=(local nvme-tcp nvme-rdma srnbd)
+ORDER=(local nvme-tcp nvme-rdma srnbd srnbd-poll)
 for dev in "${ORDER[@]}"; do
 	sz=$(blockdev --getsize64 "${DEVS[$dev]}")
 	[ "$sz" -eq $((SIZE_MIB << 20)) ] || die "${DEVS[$dev]} ($dev) is $sz bytes"
@@ -145,8 +163,10 @@ for run in $(seq 1 "$RUNS"); do
 	for w in "${WORKLOADS[@]}"; do
 		for dev in "${ORDER[@]}"; do
 			n=$((n + 1))
+			job=$here/$w.fio
+			[ "$dev" != srnbd-poll ] || job=$polldir/$w.fio
 			json=$(DEV=${DEVS[$dev]} RUNTIME=$RUNTIME IOENGINE=$IOENGINE \
-				fio --output-format=json "$here/$w.fio")
+				fio --output-format=json "$job")
 			echo "$json" >>"$log"
 			line=$(jq -r '.jobs[0] | (if .read.io_bytes > 0 then .read else .write end) |
 				[.iops, (.bw_bytes / 1048576), (.lat_ns.mean / 1000)] | @tsv' <<<"$json")
@@ -158,6 +178,8 @@ for run in $(seq 1 "$RUNS"); do
 	done
 done
 
+say "srnbd-poll: polled completions per path: $(grep -o 'polled=[0-9]*' "$CLT_CTL/sessions/benchpoll/paths" | tr '\n' ' ')"
+echo normal >"/sys/block/${DEVS[srnbd-poll]#/dev/}/stor-rnbd/unmap_device"
 echo normal >"/sys/block/${DEVS[srnbd]#/dev/}/stor-rnbd/unmap_device"
 echo "device_path=$srd" >"$SRV_CTL/unexport"
 rmmod stor_rnbd_client stor_rnbd_server
