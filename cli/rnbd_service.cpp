@@ -257,7 +257,8 @@ Result<RnbdSessions> rnbd_sessions_from_json(const Json &j)
 							   p.at("errors").get<std::uint64_t>(),
 							   p.at("reconnects").get<std::uint64_t>(),
 							   p.value("mr_writes", std::uint64_t{0}),
-							   p.value("polled", std::uint64_t{0})});
+							   p.value("polled", std::uint64_t{0}),
+							   p.value("bounce_reads", std::uint64_t{0})});
 				v.devices = s.at("devices").get<std::vector<std::string>>();
 				out.client->push_back(std::move(v));
 			}

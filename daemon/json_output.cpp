@@ -250,7 +250,8 @@ Json rnbd_client_session_json(const rnbd::ClientSession &s)
 				     {"errors", p.errors},
 				     {"reconnects", p.reconnects},
 				     {"mr_writes", p.mr_writes},
-				     {"polled", p.polled}});
+				     {"polled", p.polled},
+				     {"bounce_reads", p.bounce_reads}});
 	return Json{{"name", s.name}, {"state", s.state}, {"paths", std::move(paths)},
 		    {"devices", s.devices}};
 }

@@ -62,6 +62,7 @@ extern unsigned int srn_clt_reconnect_delay_ms;
 extern int srn_clt_max_reconnect_attempts;
 extern unsigned int srn_clt_io_hold_timeout_ms;
 extern bool srn_clt_direct_writes;
+extern unsigned int srn_clt_small_read_size;
 
 extern struct workqueue_struct *srn_clt_wq;
 extern int srn_clt_major;
@@ -109,6 +110,14 @@ enum srn_clt_mp_policy {
  *	(sess->max_segments + 1 entries, in path->sges)
  * @wrs: the work requests of such a write; the last one carries the
  *	immediate
+ * @rb: landing buffer of path->rb_size bytes for small reads (NULL: none):
+ *	the server writes the data there and the response copies it into
+ *	the request's pages, so a small read needs no registration and no
+ *	invalidation of its own
+ * @rb_dma: DMA address of @rb
+ * @rb_mr: MR over @rb, registered once (with the first read through it)
+ * @rb_registered: the registration of @rb_mr has been posted
+ * @rb_read: the request in flight reads through @rb
  */
 struct srn_clt_iu {
 	struct srn_clt_path *path;
@@ -127,6 +136,11 @@ struct srn_clt_iu {
 	struct ib_cqe data_cqe;
 	struct ib_sge *sge;
 	struct ib_rdma_wr wrs[SRN_CLT_WRITE_WRS];
+	void *rb;
+	u64 rb_dma;
+	struct ib_mr *rb_mr;
+	bool rb_registered;
+	bool rb_read;
 };
 
 /**
@@ -244,6 +258,9 @@ struct srn_clt_ctl_wait {
  * @nr_mr_writes: statistics: writes sent through a registered MR (too many
  *	segments for a direct write, or the direct_writes parameter off)
  * @nr_polled: statistics: requests sent from a poll hardware queue
+ * @rb_size: reads up to this size go through the iu landing buffers
+ *	(small_read_size when the path connected; 0: none)
+ * @nr_bounce_reads: statistics: reads through a landing buffer
  * @removed: removed from the session (remove_path): never reconnects
  */
 struct srn_clt_path {
@@ -289,6 +306,8 @@ struct srn_clt_path {
 	atomic64_t nr_requests;
 	atomic64_t nr_mr_writes;
 	atomic64_t nr_polled;
+	u32 rb_size;
+	atomic64_t nr_bounce_reads;
 	bool removed;
 };
 
@@ -408,6 +427,17 @@ static inline bool srn_clt_path_connected(struct srn_clt_path *path)
 	/* Pairs with the release in srn_clt_path_connect(). */
 	return path && smp_load_acquire(&path->state) == SRN_CLT_PATH_CONNECTED;
 }
+
+/*
+ * Lock-free walk over the paths of @sess, under rcu_read_lock(): the count
+ * is read once into @n, and @path is each slot below it in turn, NULL for
+ * a removed one.
+ */
+#define srn_clt_for_each_path_rcu(sess, i, n, path)			\
+	/* Pairs with the release in srn_clt_sess_add_path(). */	\
+	for ((n) = smp_load_acquire(&(sess)->nr_paths), (i) = 0;	\
+	     (i) < (n) && (((path) = READ_ONCE((sess)->paths[i])), true); \
+	     (i)++)
 
 void srn_clt_path_fail(struct srn_clt_path *path, const char *why);
 void srn_clt_wc_error(struct srn_clt_path *path, struct ib_wc *wc,

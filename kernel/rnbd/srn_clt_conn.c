@@ -695,6 +695,63 @@ static int srn_clt_con_connect(struct srn_clt_path *path, u16 con_id,
 	return srn_clt_con_wait(con, SRN_CLT_CONNECT_MS);
 }
 
+/*
+ * The landing buffer of @iu for small reads.  Without it (no memory) the
+ * iu's reads register their pages, like larger ones.
+ */
+static int srn_clt_iu_alloc_rb(struct srn_clt_path *path,
+			       struct srn_clt_iu *iu)
+{
+	struct scatterlist sg;
+	int n;
+
+	iu->rb = kmalloc(path->rb_size, GFP_KERNEL | __GFP_NOWARN);
+	if (!iu->rb)
+		return -ENOMEM;
+	iu->rb_dma = ib_dma_map_single(path->ibdev, iu->rb, path->rb_size,
+				       DMA_FROM_DEVICE);
+	if (ib_dma_mapping_error(path->ibdev, iu->rb_dma))
+		goto err_free;
+	iu->rb_mr = ib_alloc_mr(path->pd, IB_MR_TYPE_MEM_REG,
+				DIV_ROUND_UP(path->rb_size, PAGE_SIZE) + 1);
+	if (IS_ERR(iu->rb_mr)) {
+		iu->rb_mr = NULL;
+		goto err_unmap;
+	}
+	sg_init_table(&sg, 1);
+	sg_dma_address(&sg) = iu->rb_dma;
+	sg_dma_len(&sg) = path->rb_size;
+	n = ib_map_mr_sg(iu->rb_mr, &sg, 1, NULL, PAGE_SIZE);
+	if (n != 1)
+		goto err_mr;
+	return 0;
+
+err_mr:
+	ib_dereg_mr(iu->rb_mr);
+	iu->rb_mr = NULL;
+err_unmap:
+	ib_dma_unmap_single(path->ibdev, iu->rb_dma, path->rb_size,
+			    DMA_FROM_DEVICE);
+err_free:
+	kfree(iu->rb);
+	iu->rb = NULL;
+	return -ENOMEM;
+}
+
+static void srn_clt_iu_free_rb(struct srn_clt_path *path,
+			       struct srn_clt_iu *iu)
+{
+	if (!iu->rb)
+		return;
+	if (iu->rb_mr)
+		ib_dereg_mr(iu->rb_mr);
+	ib_dma_unmap_single(path->ibdev, iu->rb_dma, path->rb_size,
+			    DMA_FROM_DEVICE);
+	kfree(iu->rb);
+	iu->rb = NULL;
+	iu->rb_mr = NULL;
+}
+
 static int srn_clt_path_alloc_ius(struct srn_clt_path *path)
 {
 	struct srn_clt_sess *sess = path->sess;
@@ -734,6 +791,8 @@ static int srn_clt_path_alloc_ius(struct srn_clt_path *path)
 			iu->mr = NULL;
 			return ret;
 		}
+		if (path->rb_size)
+			srn_clt_iu_alloc_rb(path, iu);
 	}
 	return 0;
 }
@@ -782,6 +841,7 @@ static void srn_clt_path_teardown(struct srn_clt_path *path)
 		for (i = 0; i < sess->queue_depth; i++) {
 			if (path->ius[i].mr)
 				ib_dereg_mr(path->ius[i].mr);
+			srn_clt_iu_free_rb(path, &path->ius[i]);
 		}
 		kvfree(path->ius);
 		path->ius = NULL;
@@ -893,6 +953,9 @@ int srn_clt_path_connect(struct srn_clt_path *path)
 	ret = srn_clt_sess_info(path, want_qd, want_io);
 	if (ret)
 		goto fail;
+	path->rb_size = min(round_down(READ_ONCE(srn_clt_small_read_size),
+				       SRN_MIN_IO_SIZE),
+			    min_t(u32, SZ_64K, path->sess->max_io_size));
 	ret = srn_clt_path_alloc_ius(path);
 	if (ret)
 		goto fail;

@@ -145,6 +145,21 @@ void srn_clt_iu_data_done(struct ib_cq *cq, struct ib_wc *wc)
 	srn_clt_wc_error(iu->path, wc, "data write");
 }
 
+/* The response of a small read: copy the data into the request's pages. */
+static void srn_clt_rb_copy(struct srn_clt_iu *iu, struct request *rq)
+{
+	struct req_iterator iter;
+	struct bio_vec bv;
+	size_t off = 0;
+
+	ib_dma_sync_single_for_cpu(iu->path->ibdev, iu->rb_dma,
+				   blk_rq_bytes(rq), DMA_FROM_DEVICE);
+	rq_for_each_segment(bv, rq, iter) {
+		memcpy_to_bvec(&bv, iu->rb + off);
+		off += bv.bv_len;
+	}
+}
+
 void srn_clt_io_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 {
 	struct srn_clt_con *con = cq->cq_context;
@@ -179,6 +194,8 @@ void srn_clt_io_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	}
 	WRITE_ONCE(path->last_rx, jiffies);
 	iu->err = srn_imm_hi(imm);
+	if (iu->rb_read && !iu->err)
+		srn_clt_rb_copy(iu, iu->rq);
 	if (iu->mr_valid) {
 		struct ib_send_wr inv = {
 			.opcode = IB_WR_LOCAL_INV,
@@ -199,13 +216,8 @@ static struct srn_clt_path *srn_clt_pick_path(struct srn_clt_sess *sess)
 	struct srn_clt_path *path, *best = NULL;
 	unsigned int i, start, n;
 
-	/* Pairs with the release in srn_clt_sess_add_path(). */
-	n = smp_load_acquire(&sess->nr_paths);
-	if (!n)
-		return NULL;
 	if (READ_ONCE(sess->mp_policy) == SRN_MP_MIN_INFLIGHT) {
-		for (i = 0; i < n; i++) {
-			path = READ_ONCE(sess->paths[i]);
+		srn_clt_for_each_path_rcu(sess, i, n, path) {
 			if (!srn_clt_path_connected(path))
 				continue;
 			if (!best || atomic_read(&path->inflight) <
@@ -214,6 +226,10 @@ static struct srn_clt_path *srn_clt_pick_path(struct srn_clt_sess *sess)
 		}
 		return best;
 	}
+	/* Pairs with the release in srn_clt_sess_add_path(). */
+	n = smp_load_acquire(&sess->nr_paths);
+	if (!n)
+		return NULL;
 	start = atomic_inc_return(&sess->rr);
 	for (i = 0; i < n; i++) {
 		path = READ_ONCE(sess->paths[(start + i) % n]);
@@ -342,6 +358,37 @@ static bool srn_clt_write_direct(struct srn_clt_path *path,
 	return true;
 }
 
+/*
+ * A small read lands in @iu's buffer: point the request at it and, the
+ * first time, register it (@reg, chained before the request; an iu is
+ * used again only after its previous request completed, so the
+ * registration has run by then, whichever connection carries the next).
+ */
+static void srn_clt_rb_prepare(struct srn_clt_path *path,
+			       struct srn_clt_iu *iu, u32 len,
+			       struct ib_reg_wr *reg, struct ib_send_wr **first)
+{
+	struct srn_io_req *req = iu->req;
+
+	ib_dma_sync_single_for_device(path->ibdev, iu->rb_dma, len,
+				      DMA_FROM_DEVICE);
+	req->raddr = cpu_to_le64(iu->rb_mr->iova);
+	req->rkey = cpu_to_le32(iu->rb_mr->rkey);
+	iu->rb_read = true;
+	atomic64_inc(&path->nr_bounce_reads);
+	if (iu->rb_registered)
+		return;
+	memset(reg, 0, sizeof(*reg));
+	reg->wr.opcode = IB_WR_REG_MR;
+	reg->wr.wr_cqe = &iu->reg_cqe;
+	reg->mr = iu->rb_mr;
+	reg->key = iu->rb_mr->rkey;
+	reg->access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE;
+	reg->wr.next = *first;
+	*first = &reg->wr;
+	iu->rb_registered = true;
+}
+
 static blk_status_t srn_clt_submit(struct srn_clt_path *path,
 				   struct blk_mq_hw_ctx *hctx,
 				   struct request *rq, struct srn_clt_dev *dev)
@@ -414,7 +461,10 @@ static blk_status_t srn_clt_submit(struct srn_clt_path *path,
 	if (op != SRN_OP_FLUSH)
 		req->sector = cpu_to_le64(blk_rq_pos(rq));
 
-	if (data) {
+	iu->rb_read = false;
+	if (op == SRN_OP_READ && iu->rb && len <= path->rb_size) {
+		srn_clt_rb_prepare(path, iu, len, &reg, &first);
+	} else if (data) {
 		int cnt = srn_clt_dma_map(path, rq, cmd);
 
 		if (cnt < 0)
@@ -576,10 +626,7 @@ static int srn_clt_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
 	int found = 0;
 
 	rcu_read_lock();
-	/* Pairs with the release in srn_clt_sess_add_path(). */
-	n = smp_load_acquire(&sess->nr_paths);
-	for (i = 0; i < n; i++) {
-		path = READ_ONCE(sess->paths[i]);
+	srn_clt_for_each_path_rcu(sess, i, n, path) {
 		if (!srn_clt_path_connected(path))
 			continue;
 		con = path->cons[1 + hctx->queue_num];

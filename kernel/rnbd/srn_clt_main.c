@@ -67,6 +67,11 @@ module_param_named(direct_writes, srn_clt_direct_writes, bool, 0644);
 MODULE_PARM_DESC(direct_writes,
 		 "Send a write from its pages without registering them when it fits in 4 work requests, N: always register (default Y)");
 
+unsigned int srn_clt_small_read_size = 16384;
+module_param_named(small_read_size, srn_clt_small_read_size, uint, 0644);
+MODULE_PARM_DESC(small_read_size,
+		 "Reads up to this many bytes land in a buffer registered once per chunk and are copied, instead of registering their pages; a multiple of 4096 up to 65536, 0: never (default 16384; taken when a path connects)");
+
 struct workqueue_struct *srn_clt_wq;
 
 /* Sessions; map, unmap and module unload hold it throughout. */
@@ -146,24 +151,22 @@ static ssize_t sess_paths_show(struct kobject *kobj,
 	 * to an unreachable server), and this file is how one watches it.
 	 */
 	rcu_read_lock();
-	/* Pairs with the release in srn_clt_sess_add_path(). */
-	n = smp_load_acquire(&sess->nr_paths);
-	for (i = 0; i < n; i++) {
-		path = READ_ONCE(sess->paths[i]);
+	srn_clt_for_each_path_rcu(sess, i, n, path) {
 		if (!path)
 			continue;
 		len += sysfs_emit_at(buf, len, "%u ip:%pISc", i, &path->dst);
 		if (path->has_src)
 			len += sysfs_emit_at(buf, len, "@ip:%pISc", &path->src);
 		len += sysfs_emit_at(buf, len,
-				     " %s inflight=%d requests=%lld errors=%llu reconnects=%llu mr_writes=%lld polled=%lld\n",
+				     " %s inflight=%d requests=%lld errors=%llu reconnects=%llu mr_writes=%lld polled=%lld bounce_reads=%lld\n",
 				     srn_clt_path_state_name(READ_ONCE(path->state)),
 				     atomic_read(&path->inflight),
 				     (long long)atomic64_read(&path->nr_requests),
 				     READ_ONCE(path->nr_errors),
 				     READ_ONCE(path->nr_reconnects),
 				     (long long)atomic64_read(&path->nr_mr_writes),
-				     (long long)atomic64_read(&path->nr_polled));
+				     (long long)atomic64_read(&path->nr_polled),
+				     (long long)atomic64_read(&path->nr_bounce_reads));
 	}
 	rcu_read_unlock();
 	return len;

@@ -352,7 +352,7 @@ Result<std::vector<ClientPath>> parse_client_paths(std::string_view text)
 	std::vector<ClientPath> out;
 	for (const auto &f : split_table(text)) {
 		ClientPath p;
-		// Seven fields, then optional key=value ones (mr_writes, polled,
+		// Seven fields, then optional key=value ones (mr_writes, polled, bounce_reads,
 		// and whatever later modules add): read those that are known.
 		bool good = f.size() >= 7 && parse_uint(f[0], p.index);
 		if (good) {
@@ -372,6 +372,8 @@ Result<std::vector<ClientPath>> parse_client_paths(std::string_view text)
 					good = parse_uint(val, p.mr_writes);
 				else if (good && key == "polled")
 					good = parse_uint(val, p.polled);
+				else if (good && key == "bounce_reads")
+					good = parse_uint(val, p.bounce_reads);
 			}
 		}
 		if (!good)

@@ -303,12 +303,14 @@ TEST(RnbdTables, ClientPaths)
 	// are skipped.
 	p = rnbd::parse_client_paths(
 		"0 ip:10.0.0.2 connected inflight=0 requests=9 errors=0 reconnects=0 mr_writes=4\n"
-		"1 ip:10.0.1.2 connected inflight=0 requests=9 errors=0 reconnects=0 later=x mr_writes=5 polled=6\n");
+		"1 ip:10.0.1.2 connected inflight=0 requests=9 errors=0 reconnects=0 later=x mr_writes=5 polled=6 bounce_reads=7\n");
 	ASSERT_TRUE(p);
 	EXPECT_EQ((*p)[0].mr_writes, 4u);
 	EXPECT_EQ((*p)[1].mr_writes, 5u);
 	EXPECT_EQ((*p)[1].polled, 6u);
 	EXPECT_EQ((*p)[0].polled, 0u);
+	EXPECT_EQ((*p)[1].bounce_reads, 7u);
+	EXPECT_EQ((*p)[0].bounce_reads, 0u);
 	EXPECT_FALSE(rnbd::parse_client_paths(
 		"0 ip:10.0.0.2 connected inflight=0 requests=9 errors=0 reconnects=0 mr_writes=-1"));
 	EXPECT_FALSE(rnbd::parse_client_paths(
@@ -451,8 +453,8 @@ TEST(RnbdOutput, JsonKeys)
 		  (std::vector<std::string>{"client_address", "io_cons", "max_io_size", "queue_depth", "state"}));
 	EXPECT_EQ(keys(j["client"][0]), (std::vector<std::string>{"devices", "name", "paths", "state"}));
 	EXPECT_EQ(keys(j["client"][0]["paths"][0]),
-		  (std::vector<std::string>{"address", "errors", "index", "inflight", "mr_writes", "polled",
-					    "reconnects", "requests", "state"}));
+		  (std::vector<std::string>{"address", "bounce_reads", "errors", "index", "inflight", "mr_writes",
+					    "polled", "reconnects", "requests", "state"}));
 	rdma::Link l{"rxe0", 3, 1, "ACTIVE", "LINK_UP", "rxv0"};
 	EXPECT_EQ(keys(rdma_link_json(l)),
 		  (std::vector<std::string>{"index", "name", "netdev", "physical_state", "port", "state"}));

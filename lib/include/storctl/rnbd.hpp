@@ -140,6 +140,7 @@ struct ClientPath {
 	std::uint64_t reconnects = 0;
 	std::uint64_t mr_writes = 0;  ///< writes sent through a registered MR
 	std::uint64_t polled = 0;     ///< requests sent from a poll queue
+	std::uint64_t bounce_reads = 0; ///< small reads through a landing buffer
 };
 
 struct ClientSession {

@@ -4,8 +4,9 @@
 # the server's disk, fio with crc32c verification (sizes 4 KiB..128 KiB,
 # queue depth 16; writes sent without a memory registration, then with
 # direct_writes=N through a registered MR, counted in the session's
-# paths file), mkfs.ext4 + fsck + a file round trip, unmap, and nothing is
-# left on either side.
+# paths file), small reads through the landing buffers and (with
+# small_read_size=0) through registered pages, mkfs.ext4 + fsck + a file
+# round trip, unmap, and nothing is left on either side.
 # vm-args: --mem 1536
 . "$(dirname "$0")/_lib.sh"
 
@@ -41,6 +42,28 @@ dd if=/dev/urandom of="$_T/pat2" bs=1M count=2 status=none
 dd if="$_T/pat2" of="/dev/$srd" bs=1M seek=40 oflag=direct status=none
 assert_eq "$(sha_range "/dev/$dev" $((40 << 20)) $((2 << 20)))" \
 	"$(sha256sum <"$_T/pat2" | cut -d' ' -f1)" "server data read by the client"
+
+# Small reads (up to small_read_size, 16 KiB by default) land in a
+# buffer registered once per chunk and are copied; larger ones register
+# their pages.  4 KiB reads of what was written above, both ways: with the
+# default, and through a second (read-only) session mapped with
+# small_read_size=0.
+bounce_reads() { sed -nE 's/.* bounce_reads=([0-9]+)( .*)?$/\1/p' "$CLT_CTL/sessions/$1/paths"; }
+sha4k() { dd if="$1" bs=4k iflag=direct,skip_bytes,count_bytes skip=$2 count=$3 status=none | sha256sum | cut -d' ' -f1; }
+b0=$(bounce_reads basic)
+assert_eq "$(sha4k "/dev/$dev" $((5 * 96 * 1024)) $((1 << 20)))" \
+	"$(sha_range "/dev/$srd" $((5 * 96 * 1024)) $((1 << 20)))" "4 KiB reads through the landing buffers"
+assert_ge "$(bounce_reads basic)" $((b0 + 256)) "reads through the landing buffers"
+P=/sys/module/stor_rnbd_client/parameters
+assert_eq "$(cat $P/small_read_size)" 16384 "small_read_size default"
+echo 0 >$P/small_read_size
+on_exit 'echo 16384 >/sys/module/stor_rnbd_client/parameters/small_read_size 2>/dev/null || true'
+dev0=$(rnbd_map "sessname=basic0 path=ip:$addr device_path=/dev/$srd access_mode=ro")
+assert_eq "$(sha4k "/dev/$dev0" $((5 * 96 * 1024)) $((1 << 20)))" \
+	"$(sha_range "/dev/$srd" $((5 * 96 * 1024)) $((1 << 20)))" "4 KiB reads through registered pages"
+assert_eq "$(bounce_reads basic0)" 0 "reads through landing buffers with small_read_size=0"
+rnbd_unmap "$dev0"
+echo 16384 >$P/small_read_size
 
 note "fio: random writes 4k..128k, qd 16, crc32c verify"
 fio_run --name=verify --filename="/dev/$dev" --direct=1 --ioengine=libaio \
