@@ -157,11 +157,17 @@ for dev in "${ORDER[@]}"; do
 	say "$dev: ${DEVS[$dev]}"
 done
 
-total=$((RUNS * ${#WORKLOADS[@]} * ${#ORDER[@]}))
+total=$((RUNS * (${#WORKLOADS[@]} * ${#ORDER[@]} - 2)))
 n=0
 for run in $(seq 1 "$RUNS"); do
 	for w in "${WORKLOADS[@]}"; do
 		for dev in "${ORDER[@]}"; do
+			# Polled I/O only where it needs no split (4 KiB): on 6.1 a
+			# polled bio that the block layer must split never reaches
+			# the driver (docs/rnbd.md, "Poll queues").
+			if [ "$dev" = srnbd-poll ] && [[ "$w" != *-4k-* ]]; then
+				continue
+			fi
 			n=$((n + 1))
 			job=$here/$w.fio
 			[ "$dev" != srnbd-poll ] || job=$polldir/$w.fio
