@@ -429,15 +429,15 @@ static inline bool srn_clt_path_connected(struct srn_clt_path *path)
 }
 
 /*
- * Lock-free walk over the paths of @sess, under rcu_read_lock(): the count
- * is read once into @n, and @path is each slot below it in turn, NULL for
- * a removed one.
+ * For a lock-free walk over the paths of @sess, under rcu_read_lock(): the
+ * slots below this count hold a path or NULL (a removed one), read with
+ * READ_ONCE(sess->paths[i]).
  */
-#define srn_clt_for_each_path_rcu(sess, i, n, path)			\
-	/* Pairs with the release in srn_clt_sess_add_path(). */	\
-	for ((n) = smp_load_acquire(&(sess)->nr_paths), (i) = 0;	\
-	     (i) < (n) && (((path) = READ_ONCE((sess)->paths[i])), true); \
-	     (i)++)
+static inline unsigned int srn_clt_nr_paths(struct srn_clt_sess *sess)
+{
+	/* Pairs with the release in srn_clt_sess_add_path(). */
+	return smp_load_acquire(&sess->nr_paths);
+}
 
 void srn_clt_path_fail(struct srn_clt_path *path, const char *why);
 void srn_clt_wc_error(struct srn_clt_path *path, struct ib_wc *wc,

@@ -216,8 +216,10 @@ static struct srn_clt_path *srn_clt_pick_path(struct srn_clt_sess *sess)
 	struct srn_clt_path *path, *best = NULL;
 	unsigned int i, start, n;
 
+	n = srn_clt_nr_paths(sess);
 	if (READ_ONCE(sess->mp_policy) == SRN_MP_MIN_INFLIGHT) {
-		srn_clt_for_each_path_rcu(sess, i, n, path) {
+		for (i = 0; i < n; i++) {
+			path = READ_ONCE(sess->paths[i]);
 			if (!srn_clt_path_connected(path))
 				continue;
 			if (!best || atomic_read(&path->inflight) <
@@ -226,8 +228,6 @@ static struct srn_clt_path *srn_clt_pick_path(struct srn_clt_sess *sess)
 		}
 		return best;
 	}
-	/* Pairs with the release in srn_clt_sess_add_path(). */
-	n = smp_load_acquire(&sess->nr_paths);
 	if (!n)
 		return NULL;
 	start = atomic_inc_return(&sess->rr);
@@ -626,7 +626,9 @@ static int srn_clt_poll(struct blk_mq_hw_ctx *hctx, struct io_comp_batch *iob)
 	int found = 0;
 
 	rcu_read_lock();
-	srn_clt_for_each_path_rcu(sess, i, n, path) {
+	n = srn_clt_nr_paths(sess);
+	for (i = 0; i < n; i++) {
+		path = READ_ONCE(sess->paths[i]);
 		if (!srn_clt_path_connected(path))
 			continue;
 		con = path->cons[1 + hctx->queue_num];

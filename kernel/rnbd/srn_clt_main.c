@@ -151,7 +151,9 @@ static ssize_t sess_paths_show(struct kobject *kobj,
 	 * to an unreachable server), and this file is how one watches it.
 	 */
 	rcu_read_lock();
-	srn_clt_for_each_path_rcu(sess, i, n, path) {
+	n = srn_clt_nr_paths(sess);
+	for (i = 0; i < n; i++) {
+		path = READ_ONCE(sess->paths[i]);
 		if (!path)
 			continue;
 		len += sysfs_emit_at(buf, len, "%u ip:%pISc", i, &path->dst);
