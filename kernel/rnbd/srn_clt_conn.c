@@ -699,15 +699,14 @@ static int srn_clt_con_connect(struct srn_clt_path *path, u16 con_id,
  * The landing buffer of @iu for small reads.  Without it (no memory) the
  * iu's reads register their pages, like larger ones.
  */
-static int srn_clt_iu_alloc_rb(struct srn_clt_path *path,
-			       struct srn_clt_iu *iu)
+static void srn_clt_iu_alloc_rb(struct srn_clt_path *path,
+				struct srn_clt_iu *iu)
 {
 	struct scatterlist sg;
-	int n;
 
 	iu->rb = kmalloc(path->rb_size, GFP_KERNEL | __GFP_NOWARN);
 	if (!iu->rb)
-		return -ENOMEM;
+		return;
 	iu->rb_dma = ib_dma_map_single(path->ibdev, iu->rb, path->rb_size,
 				       DMA_FROM_DEVICE);
 	if (ib_dma_mapping_error(path->ibdev, iu->rb_dma))
@@ -721,10 +720,9 @@ static int srn_clt_iu_alloc_rb(struct srn_clt_path *path,
 	sg_init_table(&sg, 1);
 	sg_dma_address(&sg) = iu->rb_dma;
 	sg_dma_len(&sg) = path->rb_size;
-	n = ib_map_mr_sg(iu->rb_mr, &sg, 1, NULL, PAGE_SIZE);
-	if (n != 1)
+	if (ib_map_mr_sg(iu->rb_mr, &sg, 1, NULL, PAGE_SIZE) != 1)
 		goto err_mr;
-	return 0;
+	return;
 
 err_mr:
 	ib_dereg_mr(iu->rb_mr);
@@ -735,7 +733,6 @@ err_unmap:
 err_free:
 	kfree(iu->rb);
 	iu->rb = NULL;
-	return -ENOMEM;
 }
 
 static void srn_clt_iu_free_rb(struct srn_clt_path *path,

@@ -217,6 +217,8 @@ static struct srn_clt_path *srn_clt_pick_path(struct srn_clt_sess *sess)
 	unsigned int i, start, n;
 
 	n = srn_clt_nr_paths(sess);
+	if (!n)
+		return NULL;
 	if (READ_ONCE(sess->mp_policy) == SRN_MP_MIN_INFLIGHT) {
 		for (i = 0; i < n; i++) {
 			path = READ_ONCE(sess->paths[i]);
@@ -228,8 +230,6 @@ static struct srn_clt_path *srn_clt_pick_path(struct srn_clt_sess *sess)
 		}
 		return best;
 	}
-	if (!n)
-		return NULL;
 	start = atomic_inc_return(&sess->rr);
 	for (i = 0; i < n; i++) {
 		path = READ_ONCE(sess->paths[(start + i) % n]);
@@ -277,6 +277,18 @@ static int srn_clt_dma_map(struct srn_clt_path *path, struct request *rq,
 	return cnt;
 }
 
+/* @reg: a fast registration of @mr under its current key. */
+static void srn_clt_reg_wr(struct ib_reg_wr *reg, struct srn_clt_iu *iu,
+			   struct ib_mr *mr, int access)
+{
+	memset(reg, 0, sizeof(*reg));
+	reg->wr.opcode = IB_WR_REG_MR;
+	reg->wr.wr_cqe = &iu->reg_cqe;
+	reg->mr = mr;
+	reg->key = mr->rkey;
+	reg->access = access;
+}
+
 /* Register the mapped pages in iu->mr: the REG_MR work request in @reg. */
 static int srn_clt_reg_mr(struct srn_clt_path *path, struct srn_clt_iu *iu,
 			  struct request *rq, struct srn_clt_cmd *cmd, int cnt,
@@ -288,14 +300,9 @@ static int srn_clt_reg_mr(struct srn_clt_path *path, struct srn_clt_iu *iu,
 	if (n != cnt)
 		return n < 0 ? n : -EINVAL;
 	ib_update_fast_reg_key(iu->mr, ib_inc_rkey(iu->mr->rkey));
-	memset(reg, 0, sizeof(*reg));
-	reg->wr.opcode = IB_WR_REG_MR;
-	reg->wr.wr_cqe = &iu->reg_cqe;
-	reg->mr = iu->mr;
-	reg->key = iu->mr->rkey;
-	reg->access = IB_ACCESS_LOCAL_WRITE;
-	if (rq_data_dir(rq) == READ)
-		reg->access |= IB_ACCESS_REMOTE_WRITE;
+	srn_clt_reg_wr(reg, iu, iu->mr, rq_data_dir(rq) == READ ?
+		       IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE :
+		       IB_ACCESS_LOCAL_WRITE);
 	return 0;
 }
 
@@ -378,12 +385,8 @@ static void srn_clt_rb_prepare(struct srn_clt_path *path,
 	atomic64_inc(&path->nr_bounce_reads);
 	if (iu->rb_registered)
 		return;
-	memset(reg, 0, sizeof(*reg));
-	reg->wr.opcode = IB_WR_REG_MR;
-	reg->wr.wr_cqe = &iu->reg_cqe;
-	reg->mr = iu->rb_mr;
-	reg->key = iu->rb_mr->rkey;
-	reg->access = IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE;
+	srn_clt_reg_wr(reg, iu, iu->rb_mr,
+		       IB_ACCESS_LOCAL_WRITE | IB_ACCESS_REMOTE_WRITE);
 	reg->wr.next = *first;
 	*first = &reg->wr;
 	iu->rb_registered = true;

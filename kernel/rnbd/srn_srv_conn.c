@@ -247,7 +247,7 @@ static int srn_srv_path_attach(struct srn_srv_path *path, const char *name)
 {
 	struct srn_srv_sess *sess;
 	struct srn_srv_path *other;
-	unsigned int live = 0;
+	unsigned int live = 0, limit;
 	bool stale = false;
 
 	lockdep_assert_held(&srn_srv_lock);
@@ -292,10 +292,10 @@ static int srn_srv_path_attach(struct srn_srv_path *path, const char *name)
 			}
 			return -EAGAIN;
 		}
-		if (srn_srv_over_limit(&srn_srv_sessions,
-				       READ_ONCE(srn_srv_max_sessions))) {
+		limit = READ_ONCE(srn_srv_max_sessions);
+		if (srn_srv_over_limit(&srn_srv_sessions, limit)) {
 			pr_info_ratelimited("stor_rnbd_server: session %s refused: max_sessions (%u) reached\n",
-					    name, READ_ONCE(srn_srv_max_sessions));
+					    name, limit);
 			return -EUSERS;
 		}
 		sess = kzalloc(sizeof(*sess), GFP_KERNEL);
@@ -732,14 +732,14 @@ static int srn_srv_new_path(struct rdma_cm_id *id,
 {
 	struct srn_srv_path *path;
 	struct srn_srv_con *con;
-	u32 max_io;
+	u32 max_io, limit;
 	int ret;
 
 	/* Closing paths count: they hold their chunks until they are gone. */
-	if (srn_srv_over_limit(&srn_srv_paths, READ_ONCE(srn_srv_max_paths))) {
+	limit = READ_ONCE(srn_srv_max_paths);
+	if (srn_srv_over_limit(&srn_srv_paths, limit)) {
 		pr_info_ratelimited("stor_rnbd_server: path from %pIS refused: max_paths (%u) reached\n",
-				    &id->route.addr.dst_addr,
-				    READ_ONCE(srn_srv_max_paths));
+				    &id->route.addr.dst_addr, limit);
 		return -EUSERS;
 	}
 	path = kzalloc(sizeof(*path), GFP_KERNEL);
