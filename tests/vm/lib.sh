@@ -32,6 +32,8 @@
 #   mem_kb FIELD             a /proc/meminfo field in KiB (MemAvailable, Slab...)
 #   drop_caches              sync + drop page/slab caches (before memory readings)
 #   settle                   wait for udev to finish processing events
+#   kmsg_has REGEX           a kernel log line matches (without the SIGPIPE
+#                            race of dmesg | grep -q under pipefail)
 #   sha_range DEV OFF LEN    sha256 of LEN bytes of DEV at byte OFF (O_DIRECT read)
 #   is_zero DEV OFF LEN      true if that range reads back as zeros
 #   fio_run ARGS...          fio with the given arguments, fail on error
@@ -194,6 +196,11 @@ srd_names() { sc --json ramdisk list | jq -r '.[].name'; }
 # --- system helpers ---------------------------------------------------------
 
 settle() { udevadm settle --timeout=30 2>/dev/null || true; }
+
+# kmsg_has REGEX: some kernel log line matches.  grep reads all of
+# dmesg's output: `dmesg | grep -q` fails under pipefail whenever grep
+# quits at a match before dmesg has written the rest (SIGPIPE).
+kmsg_has() { dmesg | grep -c -- "$1" >/dev/null; }
 
 mem_kb() { awk -v f="$1:" '$1 == f { print $2 }' /proc/meminfo; }
 

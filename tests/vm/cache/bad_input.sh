@@ -32,7 +32,7 @@ bad() {
 		dmsetup remove scbad
 		fail "table '$table' was accepted"
 	fi
-	dmesg | grep -q -- "$msg" || fail "table '$table': no '$msg' in dmesg: $(dmesg | tail -3)"
+	kmsg_has "$msg" || fail "table '$table': no '$msg' in dmesg: $(dmesg | tail -3)"
 	! dmsetup info scbad >/dev/null 2>&1 || fail "table '$table' left scbad behind"
 	assert_eq "$(dmsetup ls)" "$ls_before" "dmsetup ls after '$table'"
 }

@@ -17,7 +17,7 @@ bad() {
 		dmsetup remove scbad
 		fail "table '$*' was accepted"
 	fi
-	dmesg | grep -q "stor-cache: $msg" || fail "table '$*': no '$msg' in dmesg: $(dmesg | tail -3)"
+	kmsg_has "stor-cache: $msg" || fail "table '$*': no '$msg' in dmesg: $(dmesg | tail -3)"
 	! dmsetup info scbad >/dev/null 2>&1 || fail "table '$*' left scbad behind"
 }
 

@@ -78,7 +78,7 @@ bad 2 "invalid cache name 'a b'" -- cache remove 'a b'
 note "a table the kernel rejects is rolled back (exit 2)"
 dmesg -C
 bad 2 "the kernel rejected the table" -- "${C[@]}" --mode wt --tunable nosuch_tunable=1
-dmesg | grep -q "stor-cache: Invalid policy tunable" ||
+kmsg_has "stor-cache: Invalid policy tunable" ||
 	fail "no constructor error in dmesg: $(dmesg | tail -3)"
 ! dmsetup info "sc_$o" >/dev/null 2>&1 || fail "sc_$o left behind by a rejected table"
 

@@ -17,7 +17,7 @@ if dmsetup create scbig --table "0 $big stor-cache /dev/mapper/scz /dev/$k 8 wt"
 	dmsetup remove scbig
 	fail "a 16 TiB origin with 4 KiB blocks (2^32 blocks) was accepted"
 fi
-dmesg | grep -q "stor-cache: Origin has more than 2^32 - 2 blocks" ||
+kmsg_has "stor-cache: Origin has more than 2^32 - 2 blocks" ||
 	fail "no size-limit message in dmesg: $(dmesg | tail -3)"
 ! dmsetup info scbig >/dev/null 2>&1 || fail "the refused table left scbig behind"
 

@@ -93,7 +93,7 @@ http() {
 }
 
 api() {
-	local method=$1 path=$2 data=${3-} h args
+	local method=$1 path=$2 data=${3-} h args hdrs=("${API_HEADERS[@]}")
 	if [[ "$data" == @* ]]; then
 		args=(-s --path-as-is -X "$method" -o "$_T/body" -D "$_T/hdrs" -w '%{http_code}'
 			-H 'Content-Type: application/json' --data-binary "$data")
@@ -102,10 +102,9 @@ api() {
 		BODY=$(<"$_T/body")
 		HDRS=$(<"$_T/hdrs")
 		HDRS=${HDRS//$'\r'/}
-	elif [ -n "$data" ]; then
-		http "$method" "$path" "$data" "Content-Type: application/json" "${API_HEADERS[@]}"
 	else
-		http "$method" "$path" "" "${API_HEADERS[@]}"
+		[ -z "$data" ] || hdrs=("Content-Type: application/json" "${hdrs[@]}")
+		http "$method" "$path" "$data" "${hdrs[@]}"
 	fi
 }
 

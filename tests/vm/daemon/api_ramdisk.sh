@@ -156,7 +156,7 @@ note "20 parallel clients creating and deleting"
 # client N: create a disk, then delete it.
 client() {
 	local name
-	http POST /v1/ramdisks '{"size":"4M"}' 'Content-Type: application/json'
+	api POST /v1/ramdisks '{"size":"4M"}'
 	if [ "$CODE" != 201 ] || ! [[ "$BODY" =~ \"name\":\"(srd[0-9]+)\" ]]; then
 		echo "client $1: create: HTTP $CODE: $BODY" >>"$_T/client-errors"
 		return
@@ -165,7 +165,7 @@ client() {
 	# udev probes new disks; the daemon retries EBUSY briefly, and a
 	# client may have to try again.
 	for _ in 1 2 3 4 5; do
-		http DELETE "/v1/ramdisks/$name"
+		api DELETE "/v1/ramdisks/$name"
 		[ "$CODE" == 409 ] || break
 		sleep 1
 	done

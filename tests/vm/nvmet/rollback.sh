@@ -29,7 +29,7 @@ if [ "$after" != "$before" ]; then
 fi
 # The failed export really got as far as port 1 (the kernel log says so)
 # before port 2 failed.
-dmesg | grep -q "adding nsid 1 to subsystem .*:$e" || fail "the export never reached the namespace step"
+kmsg_has "adding nsid 1 to subsystem .*:$e" || fail "the export never reached the namespace step"
 
 note "the other export still works"
 nvme_connect tcp 127.0.0.1 "$other" "$HOST_A"

@@ -89,7 +89,7 @@ echo 200 >"$sess/reconnect_delay_ms"
 echo 2 >"$sess/max_reconnect_attempts"
 rmmod stor_rnbd_server
 wait_for '[ "$(rnbd_sysfs "$dev" state)" == disconnected ]' 30
-wait_for 'dmesg | grep -q "stor_rnbd_client: session fc2: giving up on"' 30
+wait_for 'kmsg_has "stor_rnbd_client: session fc2: giving up on"' 30
 project_modprobe stor_rnbd_server
 rnbd_export "device_path=/dev/$srd"
 sleep 2

@@ -94,16 +94,17 @@ t3_line="sessname=t3d path=ip:$addr device_path=disk access_mode=ro"
 assert_eq "$(cat $P/max_sessions) $(cat $P/max_paths)" "64 128" "default limits"
 echo 2 >$P/max_sessions
 expect_write_err "Too many users" "$CLT_CTL/map_device" "$t3_line"
-dmesg | grep -q "stor_rnbd_server: session t3d refused: max_sessions (2) reached" ||
+kmsg_has "stor_rnbd_server: session t3d refused: max_sessions (2) reached" ||
 	fail "no log line for the refused session"
 echo 0 >$P/max_sessions
 echo 2 >$P/max_paths
 expect_write_err "Too many users" "$CLT_CTL/map_device" "$t3_line"
-dmesg | grep -q "stor_rnbd_server: path from .* refused: max_paths (2) reached" ||
+kmsg_has "stor_rnbd_server: path from .* refused: max_paths (2) reached" ||
 	fail "no log line for the refused path"
 [ ! -e "$CLT_CTL/sessions/t3d" ] || fail "client session t3d left after a refused map"
 assert_eq "$(awk '{ print $1 }' "$SRV_CTL/sessions" | sort | xargs)" "t1 t2" "server sessions after the refusals"
 # Back to the defaults, the same map works.
+echo 64 >$P/max_sessions
 echo 128 >$P/max_paths
 t3=$(rnbd_map "$t3_line")
 assert_eq "$(sha_range "/dev/$t3" 0 65536)" "$(sha256sum <"$_T/pat" | cut -d' ' -f1)" "t3d reads $srd2"
