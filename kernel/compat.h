@@ -31,6 +31,16 @@
  * queue_limits instead of request_queue flags.
  */
 #define STOR_KV_QUEUE_FEATURES	KERNEL_VERSION(6, 11, 0)
+/*
+ * Before 6.5 (upstream 2bc057692599, not in 6.1 stable as of Debian's
+ * 6.1.0-57) a polled bio of the block device's async direct I/O is also
+ * REQ_NOWAIT, and a REQ_NOWAIT bio the block layer must split fails with
+ * EAGAIN, which io_uring (IOPOLL) retries in an io-wq worker forever: polled
+ * I/O larger than the queue's limits never completes, and its task cannot
+ * be killed.  Drivers with small limits can only say so.
+ */
+#define STOR_KV_POLLED_MAY_WAIT	KERNEL_VERSION(6, 5, 0)
+#define STOR_POLLED_SPLIT_HANGS	(LINUX_VERSION_CODE < STOR_KV_POLLED_MAY_WAIT)
 
 #if LINUX_VERSION_CODE < STOR_KV_MIN
 #error "storctl kernel modules need Linux 6.1 or later"

@@ -935,6 +935,10 @@ int srn_clt_dev_add(struct srn_clt_dev *dev)
 	pr_info("stor_rnbd_client: session %s: mapped %s as %s (%s, %llu sectors)\n",
 		dev->sess->name, dev->mapping_path, dev->disk->disk_name,
 		srn_access_name(dev->access_mode), dev->nr_sectors);
+	if (STOR_POLLED_SPLIT_HANGS && dev->sess->nr_poll_queues)
+		pr_warn("stor_rnbd_client: %s: on this kernel polled I/O the block layer must split (over %u KiB or %u segments) never completes: the split fails with EAGAIN, which io_uring retries forever\n",
+			dev->disk->disk_name, dev->sess->max_io_size >> 10,
+			dev->sess->max_segments);
 	return 0;
 }
 

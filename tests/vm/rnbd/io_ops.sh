@@ -6,7 +6,9 @@
 # cache_size) the mapping advertises write-back + FUA and fsync / O_SYNC
 # writes arrive as flushes at the server's disk.  Polled I/O: a session
 # mapped with nr_poll_queues=1 has a poll hardware queue (io_poll on), fio
-# io_uring --hipri verifies through it and its request count moves; a map
+# io_uring --hipri verifies through it (I/O up to 128 KiB) and its request
+# count moves; before 6.5 the map warns that polled I/O the block layer
+# must split never completes (and does not warn on later kernels); a map
 # into that session with another nr_poll_queues is EINVAL.
 . "$(dirname "$0")/_lib.sh"
 
@@ -82,11 +84,23 @@ assert_eq "$(cat "/sys/kernel/debug/block/$pd/hctx$((ncons - 1))/type")" poll \
 	"type of hctx$((ncons - 1))"
 polled() { sed -nE 's/.* polled=([0-9]+)( .*)?$/\1/p' "$sess/paths"; }
 assert_eq "$(polled)" 0 "polled requests after the map"
+# Up to max_io_size (128 KiB): the largest polled I/O the block layer need
+# not split.
+assert_eq "$(cat "/sys/block/$pd/queue/max_sectors_kb")" 128 "max_sectors_kb of $pd"
 fio_run --name=polled --filename="/dev/$pd" --ioengine=io_uring --hipri=1 --direct=1 \
-	--rw=randwrite --bsrange=4k-64k --iodepth=8 --size=8M --verify=crc32c \
+	--rw=randwrite --bsrange=4k-128k --iodepth=8 --size=8M --verify=crc32c \
 	--verify_fatal=1 --do_verify=1 --randrepeat=0
 note "requests sent from the poll queue: $(polled)"
-assert_ge "$(polled)" 256 "requests through the poll queue (8 MiB of writes of at most 64 KiB, and their reads)"
+assert_ge "$(polled)" 128 "requests through the poll queue (8 MiB of writes of at most 128 KiB, and their reads)"
+# Before 6.5 a polled I/O that must be split never completes (compat.h,
+# STOR_POLLED_SPLIT_HANGS): the map says so there, and only there.
+warn="stor_rnbd_client: $pd: on this kernel polled I/O the block layer must split (over 128 KiB"
+IFS=. read -r kmaj kmin _ <<<"$(uname -r)"
+if [ "$kmaj" -lt 6 ] || { [ "$kmaj" -eq 6 ] && [ "$kmin" -lt 5 ]; }; then
+	kmsg_has "$warn" || fail "no warning about split polled I/O on $(uname -r)"
+else
+	! kmsg_has "$warn" || fail "a warning about split polled I/O on $(uname -r)"
+fi
 expect_write_err "Invalid argument" "$CLT_CTL/map_device" \
 	"sessname=pollq path=ip:$a device_path=/dev/$srd nr_poll_queues=0"
 rnbd_unmap "$pd"
