@@ -553,7 +553,7 @@ static void sc_fill_endio(struct bio *bio)
 	sc_fill_free(f);
 }
 
-/* Worker: write a fill to the cache unless a write overtook it. */
+/* Map or worker: write a fill to the cache unless a write overtook it. */
 static void sc_fill_submit(struct sc_cache *c, struct sc_fill *f)
 {
 	unsigned long flags;
@@ -605,12 +605,18 @@ static void sc_queue_fill(struct sc_cache *c, struct sc_fill *f)
 		mod_timer(&c->fill_timer, jiffies + 1);
 }
 
+/* Parked fills go out from the worker now, without waiting for a map. */
+static void sc_kick_fills(struct sc_cache *c)
+{
+	if (!list_empty_careful(&c->fills))
+		queue_work(c->wq, &c->work);
+}
+
 static void sc_fill_timer_fn(struct timer_list *t)
 {
 	struct sc_cache *c = from_timer(c, t, fill_timer);
 
-	if (!list_empty_careful(&c->fills))
-		queue_work(c->wq, &c->work);
+	sc_kick_fills(c);
 }
 
 /* Submit the parked fills (map or worker context). */
@@ -1498,9 +1504,7 @@ static int sc_message(struct dm_target *ti, unsigned int argc, char **argv,
 
 static void sc_wait_fills(struct sc_cache *c)
 {
-	/* Parked fills: now, not at the next tick. */
-	if (!list_empty_careful(&c->fills))
-		queue_work(c->wq, &c->work);
+	sc_kick_fills(c);	/* now, not at the next tick */
 	wait_event(c->fill_wait, !atomic_read(&c->nr_fills));
 	flush_workqueue(c->wq);
 }
