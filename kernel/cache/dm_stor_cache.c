@@ -718,7 +718,7 @@ static int sc_map_read_extend(struct sc_cache *c, struct bio *bio,
 	pb->type = SC_BIO_EXTEND;
 	pb->cblock = cb;
 	pb->gen = gen;
-	submit_bio_noacct(rd);
+	dm_submit_bio_remap(bio, rd);
 	return DM_MAPIO_SUBMITTED;
 }
 
@@ -927,21 +927,18 @@ static int sc_map_write(struct sc_cache *c, struct bio *bio, struct sc_bio *pb)
 		pb->cache_status = BLK_STS_OK;
 		/* @bio completes when both the origin and the clone are done. */
 		bio_inc_remaining(bio);
+		/* The origin first: the cache copy overlaps its latency. */
+		sc_remap_origin(c, bio, pb);
+		dm_submit_bio_remap(bio, NULL);
 		submit_bio_noacct(clone);
+		return DM_MAPIO_SUBMITTED;
 	}
 	sc_remap_origin(c, bio, pb);
 	return DM_MAPIO_REMAPPED;
 }
 
-static int sc_map(struct dm_target *ti, struct bio *bio)
+static int sc_map_bio(struct sc_cache *c, struct bio *bio, struct sc_bio *pb)
 {
-	struct sc_cache *c = ti->private;
-	struct sc_bio *pb = sc_pb(bio);
-
-	memset(pb, 0, sizeof(*pb));
-	pb->type = SC_BIO_ORIGIN;
-	sc_submit_fills(c);
-
 	/* Empty flushes (num_flush_bios) go to the origin only. */
 	if (bio->bi_opf & REQ_PREFLUSH && !bio_sectors(bio)) {
 		sc_remap_origin(c, bio, pb);
@@ -958,6 +955,29 @@ static int sc_map(struct dm_target *ti, struct bio *bio)
 		sc_remap_origin(c, bio, pb);
 		return DM_MAPIO_REMAPPED;
 	}
+}
+
+/*
+ * The bio goes out before the fills parked by earlier misses: a miss's
+ * origin read is then started before the cache writes of the fills, whose
+ * copying overlaps the origin's latency instead of adding to it (without a
+ * plug, the block layer issues them in this order).
+ */
+static int sc_map(struct dm_target *ti, struct bio *bio)
+{
+	struct sc_cache *c = ti->private;
+	struct sc_bio *pb = sc_pb(bio);
+	int r;
+
+	memset(pb, 0, sizeof(*pb));
+	pb->type = SC_BIO_ORIGIN;
+	r = sc_map_bio(c, bio, pb);
+	if (r == DM_MAPIO_REMAPPED) {
+		dm_submit_bio_remap(bio, NULL);
+		r = DM_MAPIO_SUBMITTED;
+	}
+	sc_submit_fills(c);
+	return r;
 }
 
 /* ------------------------------------------------------------ end_io */
@@ -1374,6 +1394,8 @@ static int sc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 	if (r)
 		goto bad;
 	ti->num_flush_bios = 1;
+	/* sc_map() submits every bio itself, with dm_submit_bio_remap(). */
+	ti->accounts_remapped_io = true;
 	ti->num_discard_bios = 1;
 	ti->num_write_zeroes_bios = 1;
 	ti->per_io_data_size = sizeof(struct sc_bio);
