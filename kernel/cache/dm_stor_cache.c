@@ -1381,9 +1381,11 @@ static int sc_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto bad;
 	}
 	/*
-	 * Unbound: a fill is then written from any idle CPU instead of the
-	 * one that completed the read (the next reader's CPU); measured in
-	 * bench/cache: cold 4 KiB misses +13% -> +8% over the raw origin.
+	 * The worker resubmits failed hits to the origin and writes the fills
+	 * that no map call took (sc_queue_fill()); map writes the rest, so it
+	 * is off the miss path.  Unbound dates from when it wrote every fill
+	 * (a later comparison of bound, unbound and high-priority queues then
+	 * found no difference).
 	 */
 	c->wq = alloc_workqueue("dm-stor-cache", WQ_MEM_RECLAIM | WQ_UNBOUND, 0);
 	if (!c->wq) {
