@@ -14,11 +14,11 @@
 #                        remove / re-add the rxe device of path N
 #   rnbd_link_down N / rnbd_link_up N
 #                        carrier of path N off / on (the rxe port follows).
-#                        Not used by the tests: with the rxe loopback here,
-#                        connections do not come back after a link down
-#                        (the client's reconnects time out in the RDMA CM,
-#                        seen on 6.12); the tests take a path down by
-#                        removing its rxe device instead.
+#                        Not used by the tests: after a carrier down and up
+#                        no new RDMA CM connection gets through this rxe
+#                        setup, for nvme-rdma no more than for stor-rnbd
+#                        (docs/rnbd.md, "What is missing"); the tests take
+#                        a path down by removing its rxe device instead.
 
 RNBD_NETNS=srnbd-peer
 
