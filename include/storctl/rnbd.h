@@ -271,10 +271,46 @@ struct srn_close_req {
 };
 
 /*
- * SRN_CTL_HB_REQ and SRN_CTL_HB_RSP are a bare struct srn_ctl_hdr: the
- * client sends a heartbeat request on every path's control connection
- * every hb_interval_ms; the server answers at once.
+ * SRN_CTL_HB_REQ is a bare struct srn_ctl_hdr: the client sends one on
+ * every path's control connection every hb_interval_ms; the server answers
+ * at once with an SRN_CTL_HB_RSP.
  */
+
+/**
+ * struct srn_dev_size - a size notice: a device's size changed
+ * @dev_id: from srn_open_rsp
+ * @reserved: zero
+ * @nr_sectors: the device's size now, in 512-byte sectors
+ */
+struct srn_dev_size {
+	__le32	dev_id;
+	__le32	reserved;
+	__le64	nr_sectors;
+};
+
+/**
+ * struct srn_hb_rsp - heartbeat response
+ * @hdr: type SRN_CTL_HB_RSP; len 16 (no notices: a bare header, as every
+ *	heartbeat response was before size notices) or 24 + 16 * @nr_sizes
+ * @nr_sizes: 1..SRN_HB_MAX_SIZES
+ * @reserved: zero
+ * @sizes: the session's devices whose size changed since the client last
+ *	learnt it (srn_open_rsp or an earlier notice on any path), each
+ *	announced once
+ *
+ * A client that ignores everything after the header (an older one) loses
+ * only the notices.
+ */
+struct srn_hb_rsp {
+	struct srn_ctl_hdr hdr;
+	__le32	nr_sizes;
+	__le32	reserved;
+	struct srn_dev_size sizes[];
+};
+
+#define SRN_HB_MAX_SIZES \
+	((SRN_CTL_MSG_SIZE - sizeof(struct srn_hb_rsp)) / \
+	 sizeof(struct srn_dev_size))
 
 /* ------------------------------------------------------------ I/O */
 

@@ -347,6 +347,10 @@ struct srn_clt_path {
  * @port: server port
  * @reopen_work: retries opening devices the server refused after a
  *	reconnect (for example before they are exported again)
+ * @notice_lock: protects @notices (taken in the control receive handler)
+ * @notices: size notices received, not applied yet (struct
+ *	srn_clt_notices)
+ * @notice_work: applies them
  */
 struct srn_clt_sess {
 	struct list_head list;
@@ -377,6 +381,21 @@ struct srn_clt_sess {
 	int max_reconnect_attempts;
 	u16 port;
 	struct delayed_work reopen_work;
+	spinlock_t notice_lock;		/* protects notices */
+	struct list_head notices;
+	struct work_struct notice_work;
+};
+
+/**
+ * struct srn_clt_notices - the size notices of one heartbeat response
+ * @list: in sess->notices
+ * @nr: entries in @sizes
+ * @sizes: as received
+ */
+struct srn_clt_notices {
+	struct list_head list;
+	u32 nr;
+	struct srn_dev_size sizes[];
 };
 
 enum srn_clt_dev_state {
@@ -440,6 +459,8 @@ static inline unsigned int srn_clt_nr_paths(struct srn_clt_sess *sess)
 }
 
 void srn_clt_path_fail(struct srn_clt_path *path, const char *why);
+void srn_clt_dev_server_resized(struct srn_clt_sess *sess, u32 dev_id,
+				u64 sectors);
 void srn_clt_wc_error(struct srn_clt_path *path, struct ib_wc *wc,
 		      const char *what);
 void srn_clt_path_init(struct srn_clt_path *path);

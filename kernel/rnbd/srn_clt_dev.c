@@ -968,6 +968,42 @@ void srn_clt_dev_reopened(struct srn_clt_dev *dev,
 	WRITE_ONCE(dev->state, SRN_CLT_DEV_OPEN);
 }
 
+/**
+ * srn_clt_dev_server_resized - a size notice from the server
+ * @sess: the session (sess->lock held)
+ * @dev_id: the server's id of the device
+ * @sectors: its new size
+ *
+ * An open device with that id takes the new size, whatever resize set
+ * before.  A notice for an id no longer in use (the device was remapped or
+ * unmapped meanwhile) is dropped; a reopen asks for the size anyway.
+ */
+void srn_clt_dev_server_resized(struct srn_clt_sess *sess, u32 dev_id,
+				u64 sectors)
+{
+	struct srn_clt_dev *dev;
+
+	lockdep_assert_held(&sess->lock);
+	list_for_each_entry(dev, &sess->devs, list) {
+		if (dev->dev_id != dev_id || dev->state != SRN_CLT_DEV_OPEN)
+			continue;
+		if (!sectors ||
+		    !IS_ALIGNED(sectors << SECTOR_SHIFT,
+				queue_logical_block_size(dev->disk->queue))) {
+			pr_warn("stor_rnbd_client: %s: the server announced a size of %llu sectors, ignored\n",
+				dev->disk->disk_name, sectors);
+			return;
+		}
+		dev->nr_sectors = sectors;
+		if (get_capacity(dev->disk) == sectors)
+			return;
+		pr_info("stor_rnbd_client: %s: the server's device is now %llu sectors, resized\n",
+			dev->disk->disk_name, sectors);
+		set_capacity_and_notify(dev->disk, sectors);
+		return;
+	}
+}
+
 /*
  * Unmap @dev: refuse if open (unless @force), fail held I/O if @force,
  * delete the disk, close it on the server.  srn_clt_lock held.  @self is

@@ -65,6 +65,8 @@ extern struct workqueue_struct *srn_srv_wq;
  * @bref: the open block device
  * @mapping_path: the path the client asked for
  * @full_path: the path opened (dev_search_path + mapping_path)
+ * @announced: the size the client last learnt (srn_open_rsp or a size
+ *	notice), under srn_srv_lock
  * @ref: 1 while open, plus one per I/O in flight
  * @released: completed when @ref drops to zero
  * @rcu: for freeing after lock-free lookups are done
@@ -79,6 +81,7 @@ struct srn_srv_sess_dev {
 	struct stor_bdev_ref bref;
 	char *mapping_path;
 	char *full_path;
+	u64 announced;
 	refcount_t ref;
 	struct completion released;
 	struct rcu_head rcu;
@@ -266,6 +269,7 @@ void srn_srv_dev_put(struct srn_srv_sess_dev *dev);
 int srn_srv_dev_open(struct srn_srv_sess *sess, const struct srn_open_req *req,
 		     struct srn_open_rsp *rsp);
 int srn_srv_dev_close_id(struct srn_srv_sess *sess, u32 dev_id);
+u32 srn_srv_hb_rsp_fill(struct srn_srv_sess *sess, struct srn_hb_rsp *rsp);
 void srn_srv_sess_close_devs(struct srn_srv_sess *sess);
 
 /* srn_srv_conn.c */

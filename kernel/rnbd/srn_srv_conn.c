@@ -483,6 +483,8 @@ static void srn_srv_ctl_work(struct work_struct *work)
 	}
 	case SRN_CTL_HB_REQ:
 		rsp_type = SRN_CTL_HB_RSP;
+		if (path->sess)
+			rsp_len = srn_srv_hb_rsp_fill(path->sess, iu->rsp);
 		break;
 	default:
 		goto proto;

@@ -235,7 +235,8 @@ static void srn_srv_fill_open_rsp(struct srn_srv_sess_dev *dev,
 		flags |= SRN_DEV_ROTATIONAL;
 	rsp->dev_id = cpu_to_le32(dev->dev_id);
 	rsp->flags = cpu_to_le32(flags);
-	rsp->nr_sectors = cpu_to_le64(bdev_nr_sectors(bdev));
+	dev->announced = bdev_nr_sectors(bdev);
+	rsp->nr_sectors = cpu_to_le64(dev->announced);
 	rsp->logical_block_size = cpu_to_le32(bdev_logical_block_size(bdev));
 	rsp->physical_block_size = cpu_to_le32(bdev_physical_block_size(bdev));
 	rsp->max_hw_sectors =
@@ -373,6 +374,45 @@ out_unlock:
 	mutex_unlock(&srn_srv_lock);
 	kfree(full);
 	return ret;
+}
+
+/**
+ * srn_srv_hb_rsp_fill - the size notices of a heartbeat response
+ * @sess: the session of the path the heartbeat came on
+ * @rsp: the response, zeroed, SRN_CTL_MSG_SIZE bytes
+ *
+ * Every device of @sess whose size is not the one its client last learnt
+ * (the server's device was resized) is announced, once, on whichever path
+ * heartbeats first.  Called from the control work.
+ *
+ * Return: the response's length: a bare header without notices.
+ */
+u32 srn_srv_hb_rsp_fill(struct srn_srv_sess *sess, struct srn_hb_rsp *rsp)
+{
+	struct srn_srv_sess_dev *dev;
+	unsigned long idx;
+	u32 n = 0;
+
+	mutex_lock(&srn_srv_lock);
+	xa_for_each(&sess->devs, idx, dev) {
+		u64 now = bdev_nr_sectors(dev->bref.bdev);
+
+		if (now == dev->announced)
+			continue;
+		if (n == SRN_HB_MAX_SIZES)
+			break;	/* the rest with the next heartbeat */
+		rsp->sizes[n].dev_id = cpu_to_le32(dev->dev_id);
+		rsp->sizes[n].nr_sectors = cpu_to_le64(now);
+		pr_info("stor_rnbd_server: session %s: %s (device %u) is now %llu sectors, telling the client\n",
+			sess->name, dev->full_path, dev->dev_id, now);
+		dev->announced = now;
+		n++;
+	}
+	mutex_unlock(&srn_srv_lock);
+	if (!n)
+		return sizeof(rsp->hdr);
+	rsp->nr_sizes = cpu_to_le32(n);
+	return struct_size(rsp, sizes, n);
 }
 
 /* ------------------------------------------------------------ sysfs */

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# rnbd resize and remap_device: after the server's disk grew, resize sets
-# the mapping's size (not beyond the server's size: EINVAL) and the new
-# end is writable and lands on the server's disk; remap_device reopens the
-# device on the server (new dev_id) and I/O goes on, also under load.
+# rnbd resize and remap_device: when the server's disk grows, the mapping
+# follows by itself within a few heartbeats (size notice), also a second
+# mapping of the same disk in another session; resize sets the mapping's
+# size (not beyond the server's size: EINVAL) and the new end is writable
+# and lands on the server's disk; a size set with resize stays until the
+# server's disk changes again; remap_device reopens the device on the
+# server (new dev_id) and I/O goes on, also under load.
 . "$(dirname "$0")/_lib.sh"
 
 need_cmd blockdev fio
@@ -14,8 +17,22 @@ dev=$(rnbd_map "sessname=rs path=ip:$(rnbd_addr 1) device_path=/dev/$srd")
 d=/sys/block/$dev/stor-rnbd
 assert_eq "$(blockdev --getsize64 "/dev/$dev")" $((16 << 20)) "size"
 
-note "resize"
+size_is() {
+	[ "$(blockdev --getsize64 "/dev/$1")" = "$2" ]
+}
+
+note "the server's disk grows: both mappings follow"
+ro=$(rnbd_map "sessname=rs2 path=ip:$(rnbd_addr 1) device_path=/dev/$srd access_mode=ro")
 sc ramdisk resize "$srd" 32M
+wait_for "size_is $dev $((32 << 20))" 15
+wait_for "size_is $ro $((32 << 20))" 15
+grep -q "srnbd[0-9]*: the server's device is now 65536 sectors, resized" <(dmesg) ||
+	fail "no resize message from the client"
+grep -q "session rs: /dev/$srd (device 1) is now 65536 sectors, telling the client" <(dmesg) ||
+	fail "no notice message from the server"
+rnbd_unmap "$ro"
+
+note "resize"
 expect_write_err "Invalid argument" "$d/resize" $(((32 << 20) / 512 + 8))
 expect_write_err "Invalid argument" "$d/resize" 0
 expect_write_err "Invalid argument" "$d/resize" lots
@@ -25,9 +42,11 @@ dd if=/dev/urandom of="$_T/end" bs=1M count=1 status=none
 dd if="$_T/end" of="/dev/$dev" bs=1M seek=31 oflag=direct status=none || fail "write at the new end"
 assert_eq "$(sha_range "/dev/$srd" $((31 << 20)) $((1 << 20)))" \
 	"$(sha256sum <"$_T/end" | cut -d' ' -f1)" "data at the new end on the server"
-# Smaller is allowed too.
+# Smaller is allowed too, and stays while the server's disk does not change.
 sysfs_write "$d/resize" $(((24 << 20) / 512)) || fail "shrink: $WERR"
 assert_eq "$(blockdev --getsize64 "/dev/$dev")" $((24 << 20)) "size after shrinking"
+sleep 3
+assert_eq "$(blockdev --getsize64 "/dev/$dev")" $((24 << 20)) "size 3 s after shrinking"
 
 note "remap_device"
 assert_contains "$(cat "$SRV_CTL/devices")" "rs 1 rw" "server devices"
