@@ -276,41 +276,52 @@ struct srn_close_req {
  * at once with an SRN_CTL_HB_RSP.
  */
 
+/* srn_dev_event.type */
+enum srn_dev_event_type {
+	SRN_DEV_EV_SIZE		= 1,	/* the device's size changed */
+	SRN_DEV_EV_CLOSED	= 2,	/* the server closed it (force_close) */
+};
+
 /**
- * struct srn_dev_size - a size notice: a device's size changed
+ * struct srn_dev_event - a device event, in an HB_RSP
  * @dev_id: from srn_open_rsp
+ * @type: enum srn_dev_event_type; a client ignores types it does not know
  * @reserved: zero
- * @nr_sectors: the device's size now, in 512-byte sectors
+ * @value: SRN_DEV_EV_SIZE: the size now, in 512-byte sectors;
+ *	SRN_DEV_EV_CLOSED: 0
  */
-struct srn_dev_size {
+struct srn_dev_event {
 	__le32	dev_id;
-	__le32	reserved;
-	__le64	nr_sectors;
+	__le16	type;
+	__le16	reserved;
+	__le64	value;
 };
 
 /**
  * struct srn_hb_rsp - heartbeat response
- * @hdr: type SRN_CTL_HB_RSP; len 16 (no notices: a bare header, as every
- *	heartbeat response was before size notices) or 24 + 16 * @nr_sizes
- * @nr_sizes: 1..SRN_HB_MAX_SIZES
+ * @hdr: type SRN_CTL_HB_RSP; len 16 (no events: a bare header, as every
+ *	heartbeat response was before device events) or
+ *	24 + 16 * @nr_events
+ * @nr_events: 1..SRN_HB_MAX_EVENTS
  * @reserved: zero
- * @sizes: the session's devices whose size changed since the client last
- *	learnt it (srn_open_rsp or an earlier notice on any path), each
- *	announced once
+ * @events: what happened to the session's devices since the client last
+ *	heard: devices the server closed, then devices whose size is not the
+ *	one the client last learnt (srn_open_rsp or an earlier event); each
+ *	sent once, on whichever path heartbeats first
  *
  * A client that ignores everything after the header (an older one) loses
- * only the notices.
+ * only the events.
  */
 struct srn_hb_rsp {
 	struct srn_ctl_hdr hdr;
-	__le32	nr_sizes;
+	__le32	nr_events;
 	__le32	reserved;
-	struct srn_dev_size sizes[];
+	struct srn_dev_event events[];
 };
 
-#define SRN_HB_MAX_SIZES \
+#define SRN_HB_MAX_EVENTS \
 	((SRN_CTL_MSG_SIZE - sizeof(struct srn_hb_rsp)) / \
-	 sizeof(struct srn_dev_size))
+	 sizeof(struct srn_dev_event))
 
 /* ------------------------------------------------------------ I/O */
 

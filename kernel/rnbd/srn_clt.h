@@ -347,10 +347,10 @@ struct srn_clt_path {
  * @port: server port
  * @reopen_work: retries opening devices the server refused after a
  *	reconnect (for example before they are exported again)
- * @notice_lock: protects @notices (taken in the control receive handler)
- * @notices: size notices received, not applied yet (struct
- *	srn_clt_notices)
- * @notice_work: applies them
+ * @ev_lock: protects @events (taken in the control receive handler)
+ * @events: device events received, not applied yet (struct
+ *	srn_clt_events)
+ * @ev_work: applies them
  */
 struct srn_clt_sess {
 	struct list_head list;
@@ -381,27 +381,28 @@ struct srn_clt_sess {
 	int max_reconnect_attempts;
 	u16 port;
 	struct delayed_work reopen_work;
-	spinlock_t notice_lock;		/* protects notices */
-	struct list_head notices;
-	struct work_struct notice_work;
+	spinlock_t ev_lock;		/* protects events */
+	struct list_head events;
+	struct work_struct ev_work;
 };
 
 /**
- * struct srn_clt_notices - the size notices of one heartbeat response
- * @list: in sess->notices
- * @nr: entries in @sizes
- * @sizes: as received
+ * struct srn_clt_events - the device events of one heartbeat response
+ * @list: in sess->events
+ * @nr: entries in @events
+ * @events: as received
  */
-struct srn_clt_notices {
+struct srn_clt_events {
 	struct list_head list;
 	u32 nr;
-	struct srn_dev_size sizes[];
+	struct srn_dev_event events[];
 };
 
 enum srn_clt_dev_state {
 	SRN_CLT_DEV_OPEN,		/* I/O flows */
 	SRN_CLT_DEV_DISCONNECTED,	/* no path; I/O held */
 	SRN_CLT_DEV_CLOSING,		/* being unmapped */
+	SRN_CLT_DEV_CLOSED,		/* closed by the server; I/O fails */
 };
 
 /**
@@ -459,8 +460,8 @@ static inline unsigned int srn_clt_nr_paths(struct srn_clt_sess *sess)
 }
 
 void srn_clt_path_fail(struct srn_clt_path *path, const char *why);
-void srn_clt_dev_server_resized(struct srn_clt_sess *sess, u32 dev_id,
-				u64 sectors);
+void srn_clt_dev_event(struct srn_clt_sess *sess,
+		       const struct srn_dev_event *ev);
 void srn_clt_wc_error(struct srn_clt_path *path, struct ib_wc *wc,
 		      const char *what);
 void srn_clt_path_init(struct srn_clt_path *path);

@@ -107,38 +107,38 @@ static int srn_clt_post_ctl_recv(struct srn_clt_ctl_buf *b)
 }
 
 /*
- * Size notices in a heartbeat response (struct srn_hb_rsp): queue them for
- * the session's notice_work, which needs sess->lock.  Receive context.
+ * Device events in a heartbeat response (struct srn_hb_rsp): queue them
+ * for the session's ev_work, which needs sess->lock.  Receive context.
  * Return: -EPROTO if the response is malformed.
  */
-static int srn_clt_take_notices(struct srn_clt_path *path,
-				const struct srn_hb_rsp *rsp)
+static int srn_clt_take_events(struct srn_clt_path *path,
+			       const struct srn_hb_rsp *rsp)
 {
 	struct srn_clt_sess *sess = path->sess;
 	u32 len = le32_to_cpu(rsp->hdr.len), nr, i;
-	struct srn_clt_notices *n;
+	struct srn_clt_events *n;
 	unsigned long flags;
 
 	if (len < sizeof(*rsp))
 		return -EPROTO;
-	nr = le32_to_cpu(rsp->nr_sizes);
-	if (!nr || nr > SRN_HB_MAX_SIZES || rsp->reserved ||
-	    len != struct_size(rsp, sizes, nr))
+	nr = le32_to_cpu(rsp->nr_events);
+	if (!nr || nr > SRN_HB_MAX_EVENTS || rsp->reserved ||
+	    len != struct_size(rsp, events, nr))
 		return -EPROTO;
 	for (i = 0; i < nr; i++) {
-		if (rsp->sizes[i].reserved)
+		if (rsp->events[i].reserved)
 			return -EPROTO;
 	}
-	/* Without memory the notices are lost; resize still works. */
-	n = kmalloc(struct_size(n, sizes, nr), GFP_ATOMIC);
+	/* Without memory the events are lost; resize still works. */
+	n = kmalloc(struct_size(n, events, nr), GFP_ATOMIC);
 	if (!n)
 		return 0;
 	n->nr = nr;
-	memcpy(n->sizes, rsp->sizes, nr * sizeof(n->sizes[0]));
-	spin_lock_irqsave(&sess->notice_lock, flags);
-	list_add_tail(&n->list, &sess->notices);
-	spin_unlock_irqrestore(&sess->notice_lock, flags);
-	queue_work(srn_clt_wq, &sess->notice_work);
+	memcpy(n->events, rsp->events, nr * sizeof(n->events[0]));
+	spin_lock_irqsave(&sess->ev_lock, flags);
+	list_add_tail(&n->list, &sess->events);
+	spin_unlock_irqrestore(&sess->ev_lock, flags);
+	queue_work(srn_clt_wq, &sess->ev_work);
 	return 0;
 }
 
@@ -169,7 +169,7 @@ static void srn_clt_ctl_recv_done(struct ib_cq *cq, struct ib_wc *wc)
 	WRITE_ONCE(path->last_rx, jiffies);
 	if (type == SRN_CTL_HB_RSP &&
 	    le32_to_cpu(hdr->len) > sizeof(*hdr) &&
-	    srn_clt_take_notices(path, b->buf)) {
+	    srn_clt_take_events(path, b->buf)) {
 		srn_clt_path_fail(path, "malformed heartbeat response");
 		return;
 	}
@@ -1117,36 +1117,31 @@ static void srn_clt_reopen_work(struct work_struct *work)
 	mutex_unlock(&sess->lock);
 }
 
-/* Take the queued notices off @sess; with sess->notice_lock not held. */
-static void srn_clt_splice_notices(struct srn_clt_sess *sess,
-				   struct list_head *list)
+/* Take the queued events off @sess; with sess->ev_lock not held. */
+static void srn_clt_splice_events(struct srn_clt_sess *sess,
+				  struct list_head *list)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&sess->notice_lock, flags);
-	list_splice_init(&sess->notices, list);
-	spin_unlock_irqrestore(&sess->notice_lock, flags);
+	spin_lock_irqsave(&sess->ev_lock, flags);
+	list_splice_init(&sess->events, list);
+	spin_unlock_irqrestore(&sess->ev_lock, flags);
 }
 
-/* The server's devices changed size: follow. */
-static void srn_clt_notice_work(struct work_struct *work)
+/* What the server said about its devices: follow. */
+static void srn_clt_ev_work(struct work_struct *work)
 {
 	struct srn_clt_sess *sess = container_of(work, struct srn_clt_sess,
-						 notice_work);
-	struct srn_clt_notices *n, *tmp;
+						 ev_work);
+	struct srn_clt_events *n, *tmp;
 	LIST_HEAD(list);
 	u32 i;
 
-	srn_clt_splice_notices(sess, &list);
+	srn_clt_splice_events(sess, &list);
 	mutex_lock(&sess->lock);
 	list_for_each_entry_safe(n, tmp, &list, list) {
-		for (i = 0; i < n->nr; i++) {
-			const struct srn_dev_size *ds = &n->sizes[i];
-
-			srn_clt_dev_server_resized(sess,
-						   le32_to_cpu(ds->dev_id),
-						   le64_to_cpu(ds->nr_sectors));
-		}
+		for (i = 0; i < n->nr; i++)
+			srn_clt_dev_event(sess, &n->events[i]);
 		list_del(&n->list);
 		kfree(n);
 	}
@@ -1156,9 +1151,9 @@ static void srn_clt_notice_work(struct work_struct *work)
 void srn_clt_sess_init(struct srn_clt_sess *sess)
 {
 	INIT_DELAYED_WORK(&sess->reopen_work, srn_clt_reopen_work);
-	spin_lock_init(&sess->notice_lock);
-	INIT_LIST_HEAD(&sess->notices);
-	INIT_WORK(&sess->notice_work, srn_clt_notice_work);
+	spin_lock_init(&sess->ev_lock);
+	INIT_LIST_HEAD(&sess->events);
+	INIT_WORK(&sess->ev_work, srn_clt_ev_work);
 }
 
 /* The session's reconnect_delay_ms, in jiffies. */
@@ -1348,7 +1343,7 @@ int srn_clt_sess_remove_path(struct srn_clt_sess *sess, unsigned int idx)
  */
 void srn_clt_sess_close_paths(struct srn_clt_sess *sess)
 {
-	struct srn_clt_notices *n, *tmp;
+	struct srn_clt_events *n, *tmp;
 	struct srn_clt_path *path;
 	LIST_HEAD(list);
 	unsigned int i;
@@ -1375,9 +1370,9 @@ void srn_clt_sess_close_paths(struct srn_clt_sess *sess)
 	/* A path that failed meanwhile is torn down by its err_work. */
 	for (i = 0; i < sess->nr_paths; i++)
 		flush_work(&sess->paths[i]->err_work);
-	/* No receive is left to queue notices. */
-	cancel_work_sync(&sess->notice_work);
-	srn_clt_splice_notices(sess, &list);
+	/* No receive is left to queue events. */
+	cancel_work_sync(&sess->ev_work);
+	srn_clt_splice_events(sess, &list);
 	list_for_each_entry_safe(n, tmp, &list, list)
 		kfree(n);
 }

@@ -40,6 +40,8 @@ const char *srn_clt_dev_state_name(int state)
 		return "disconnected";
 	case SRN_CLT_DEV_CLOSING:
 		return "closing";
+	case SRN_CLT_DEV_CLOSED:
+		return "closed";
 	}
 	return "unknown";
 }
@@ -549,7 +551,8 @@ static blk_status_t srn_clt_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct srn_clt_path *path = NULL;
 	blk_status_t ret;
 
-	if (state == SRN_CLT_DEV_CLOSING && READ_ONCE(dev->force)) {
+	if ((state == SRN_CLT_DEV_CLOSING && READ_ONCE(dev->force)) ||
+	    state == SRN_CLT_DEV_CLOSED) {
 		cmd->hold_since = 0;
 		return BLK_STS_IOERR;
 	}
@@ -969,38 +972,59 @@ void srn_clt_dev_reopened(struct srn_clt_dev *dev,
 }
 
 /**
- * srn_clt_dev_server_resized - a size notice from the server
+ * srn_clt_dev_event - an event the server announced for one of its devices
  * @sess: the session (sess->lock held)
- * @dev_id: the server's id of the device
- * @sectors: its new size
+ * @ev: the event
  *
- * An open device with that id takes the new size, whatever resize set
- * before.  A notice for an id no longer in use (the device was remapped or
- * unmapped meanwhile) is dropped; a reopen asks for the size anyway.
+ * SRN_DEV_EV_SIZE: the device with that id takes the new size,
+ * whatever resize set before.  SRN_DEV_EV_CLOSED: the device becomes
+ * "closed": its I/O, held I/O included, fails at once, a reconnect does
+ * not reopen it, and remap_device opens it again.  An event for an id no
+ * longer in use (the device was remapped or unmapped meanwhile) is
+ * dropped, and so is an unknown type.
  */
-void srn_clt_dev_server_resized(struct srn_clt_sess *sess, u32 dev_id,
-				u64 sectors)
+void srn_clt_dev_event(struct srn_clt_sess *sess,
+		       const struct srn_dev_event *ev)
 {
+	u64 value = le64_to_cpu(ev->value);
 	struct srn_clt_dev *dev;
+	bool found = false;
 
 	lockdep_assert_held(&sess->lock);
 	list_for_each_entry(dev, &sess->devs, list) {
-		if (dev->dev_id != dev_id || dev->state != SRN_CLT_DEV_OPEN)
-			continue;
-		if (!sectors ||
-		    !IS_ALIGNED(sectors << SECTOR_SHIFT,
+		if (dev->dev_id == le32_to_cpu(ev->dev_id) &&
+		    (dev->state == SRN_CLT_DEV_OPEN ||
+		     dev->state == SRN_CLT_DEV_DISCONNECTED)) {
+			found = true;
+			break;
+		}
+	}
+	if (!found)
+		return;
+	switch (le16_to_cpu(ev->type)) {
+	case SRN_DEV_EV_SIZE:
+		if (!value ||
+		    !IS_ALIGNED(value << SECTOR_SHIFT,
 				queue_logical_block_size(dev->disk->queue))) {
 			pr_warn("stor_rnbd_client: %s: the server announced a size of %llu sectors, ignored\n",
-				dev->disk->disk_name, sectors);
+				dev->disk->disk_name, value);
 			return;
 		}
-		dev->nr_sectors = sectors;
-		if (get_capacity(dev->disk) == sectors)
+		dev->nr_sectors = value;
+		if (get_capacity(dev->disk) == value)
 			return;
 		pr_info("stor_rnbd_client: %s: the server's device is now %llu sectors, resized\n",
-			dev->disk->disk_name, sectors);
-		set_capacity_and_notify(dev->disk, sectors);
-		return;
+			dev->disk->disk_name, value);
+		set_capacity_and_notify(dev->disk, value);
+		break;
+	case SRN_DEV_EV_CLOSED:
+		pr_warn("stor_rnbd_client: %s: closed by the server, I/O fails until remap_device\n",
+			dev->disk->disk_name);
+		/* Held requests fail at their next run (srn_clt_hold()). */
+		WRITE_ONCE(dev->state, SRN_CLT_DEV_CLOSED);
+		break;
+	default:
+		break;
 	}
 }
 
@@ -1015,10 +1039,12 @@ static int srn_clt_dev_do_unmap(struct srn_clt_dev *dev, bool force,
 	struct srn_clt_sess *sess = dev->sess;
 	struct gendisk *disk = dev->disk;
 	struct srn_clt_path *path;
+	bool server_closed;
 	int ret = 0;
 
 	mutex_lock(&sess->lock);
 	mutex_lock(&disk->open_mutex);
+	server_closed = dev->state == SRN_CLT_DEV_CLOSED;
 	if (dev->state == SRN_CLT_DEV_CLOSING)
 		ret = -EALREADY;
 	else if (!force && dev->open_count)
@@ -1045,7 +1071,7 @@ static int srn_clt_dev_do_unmap(struct srn_clt_dev *dev, bool force,
 	list_del(&dev->list);
 	sess->nr_devs--;
 	path = srn_clt_any_path(sess);
-	if (path && sess->connected) {
+	if (path && sess->connected && !server_closed) {
 		ret = srn_clt_close_remote(path, dev->dev_id);
 		if (ret)
 			pr_warn("stor_rnbd_client: session %s: closing %s on the server failed: %d\n",
@@ -1112,9 +1138,10 @@ out:
 
 /*
  * remap_device: close the device on the server and open it again (for
- * example after the device behind the path was replaced), with I/O
- * paused.  If the open fails, the device is disconnected and reopening is
- * retried as after a reconnect.
+ * example after the device behind the path was replaced, or after the
+ * server closed it: SRN_DEV_EV_CLOSED), with I/O paused.  If the open
+ * fails, the device is disconnected and reopening is retried as after a
+ * reconnect.
  */
 static ssize_t remap_device_store(struct kobject *kobj,
 				  struct kobj_attribute *attr,
@@ -1133,7 +1160,8 @@ static ssize_t remap_device_store(struct kobject *kobj,
 	blk_mq_freeze_queue(q);
 	mutex_lock(&sess->lock);
 	path = srn_clt_any_path(sess);
-	if (dev->state != SRN_CLT_DEV_OPEN || !path) {
+	if ((dev->state != SRN_CLT_DEV_OPEN &&
+	     dev->state != SRN_CLT_DEV_CLOSED) || !path) {
 		ret = -ENOTCONN;
 		goto out;
 	}
@@ -1151,6 +1179,7 @@ static ssize_t remap_device_store(struct kobject *kobj,
 		goto out;
 	}
 	WRITE_ONCE(dev->dev_id, le32_to_cpu(rsp.dev_id));
+	WRITE_ONCE(dev->state, SRN_CLT_DEV_OPEN);
 	/* A fresh mapping: the server's size, whatever resize said. */
 	dev->nr_sectors = le64_to_cpu(rsp.nr_sectors);
 	if (get_capacity(dev->disk) != dev->nr_sectors)

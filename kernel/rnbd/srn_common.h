@@ -31,7 +31,7 @@ static inline void srn_check_layout(void)
 	BUILD_BUG_ON(sizeof(struct srn_open_req) != 288);
 	BUILD_BUG_ON(sizeof(struct srn_open_rsp) != 72);
 	BUILD_BUG_ON(sizeof(struct srn_close_req) != 24);
-	BUILD_BUG_ON(sizeof(struct srn_dev_size) != 16);
+	BUILD_BUG_ON(sizeof(struct srn_dev_event) != 16);
 	BUILD_BUG_ON(sizeof(struct srn_hb_rsp) != 24);
 	BUILD_BUG_ON(sizeof(struct srn_io_req) != 40);
 	BUILD_BUG_ON(sizeof(struct srn_sess_info_rsp) +

@@ -37,6 +37,8 @@
 #include "srn_common.h"
 
 #define SRN_SRV_MAX_DEVS_PER_SESS	1024
+/* force_close events kept per session until a heartbeat carries them */
+#define SRN_SRV_MAX_CLOSED		16
 
 /* Module parameters (srn_srv_main.c). */
 extern unsigned short srn_srv_port;
@@ -66,7 +68,7 @@ extern struct workqueue_struct *srn_srv_wq;
  * @mapping_path: the path the client asked for
  * @full_path: the path opened (dev_search_path + mapping_path)
  * @announced: the size the client last learnt (srn_open_rsp or a size
- *	notice), under srn_srv_lock
+ *	event), under srn_srv_lock
  * @ref: 1 while open, plus one per I/O in flight
  * @released: completed when @ref drops to zero
  * @rcu: for freeing after lock-free lookups are done
@@ -99,6 +101,10 @@ struct srn_srv_sess_dev {
  *	is not reused at once (a late request for it gets ENODEV)
  * @dying: last path gone, devices being closed; a new path with the same
  *	uuid is told to retry (EAGAIN)
+ * @closed_ids: devices force_close closed, not told to the client yet
+ *	(SRN_DEV_EV_CLOSED with the next heartbeat response)
+ * @nr_closed: entries in @closed_ids; when it is full, the oldest goes
+ *	(its client learns from the ENODEV of its next I/O instead)
  */
 struct srn_srv_sess {
 	struct list_head list;
@@ -109,6 +115,8 @@ struct srn_srv_sess {
 	struct xarray devs;
 	u32 next_dev_id;
 	bool dying;
+	u32 closed_ids[SRN_SRV_MAX_CLOSED];
+	unsigned int nr_closed;
 };
 
 enum srn_srv_path_state {

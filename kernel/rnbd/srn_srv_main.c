@@ -376,43 +376,69 @@ out_unlock:
 	return ret;
 }
 
+/* force_close closed device @dev_id of @sess: tell its client. */
+static void srn_srv_note_closed(struct srn_srv_sess *sess, u32 dev_id)
+{
+	lockdep_assert_held(&srn_srv_lock);
+	if (sess->nr_closed == SRN_SRV_MAX_CLOSED) {
+		memmove(&sess->closed_ids[0], &sess->closed_ids[1],
+			(SRN_SRV_MAX_CLOSED - 1) * sizeof(sess->closed_ids[0]));
+		sess->nr_closed--;
+	}
+	sess->closed_ids[sess->nr_closed++] = dev_id;
+}
+
+static void srn_srv_add_event(struct srn_hb_rsp *rsp, u32 n, u32 dev_id,
+			      u16 type, u64 value)
+{
+	rsp->events[n].dev_id = cpu_to_le32(dev_id);
+	rsp->events[n].type = cpu_to_le16(type);
+	rsp->events[n].value = cpu_to_le64(value);
+}
+
 /**
- * srn_srv_hb_rsp_fill - the size notices of a heartbeat response
+ * srn_srv_hb_rsp_fill - the device events of a heartbeat response
  * @sess: the session of the path the heartbeat came on
  * @rsp: the response, zeroed, SRN_CTL_MSG_SIZE bytes
  *
- * Every device of @sess whose size is not the one its client last learnt
- * (the server's device was resized) is announced, once, on whichever path
- * heartbeats first.  Called from the control work.
+ * First the devices force_close closed, then every device of @sess whose
+ * size is not the one its client last learnt (the server's device was
+ * resized).  Each is sent once, on whichever path heartbeats first; what
+ * does not fit goes with the next heartbeat.  Called from the control
+ * work.
  *
- * Return: the response's length: a bare header without notices.
+ * Return: the response's length: a bare header without events.
  */
 u32 srn_srv_hb_rsp_fill(struct srn_srv_sess *sess, struct srn_hb_rsp *rsp)
 {
 	struct srn_srv_sess_dev *dev;
 	unsigned long idx;
-	u32 n = 0;
+	u32 n = 0, i;
 
 	mutex_lock(&srn_srv_lock);
+	for (i = 0; i < sess->nr_closed && n < SRN_HB_MAX_EVENTS; i++)
+		srn_srv_add_event(rsp, n++, sess->closed_ids[i],
+				  SRN_DEV_EV_CLOSED, 0);
+	sess->nr_closed -= i;
+	memmove(&sess->closed_ids[0], &sess->closed_ids[i],
+		sess->nr_closed * sizeof(sess->closed_ids[0]));
 	xa_for_each(&sess->devs, idx, dev) {
 		u64 now = bdev_nr_sectors(dev->bref.bdev);
 
 		if (now == dev->announced)
 			continue;
-		if (n == SRN_HB_MAX_SIZES)
-			break;	/* the rest with the next heartbeat */
-		rsp->sizes[n].dev_id = cpu_to_le32(dev->dev_id);
-		rsp->sizes[n].nr_sectors = cpu_to_le64(now);
+		if (n == SRN_HB_MAX_EVENTS)
+			break;
+		srn_srv_add_event(rsp, n++, dev->dev_id, SRN_DEV_EV_SIZE, now);
 		pr_info("stor_rnbd_server: session %s: %s (device %u) is now %llu sectors, telling the client\n",
 			sess->name, dev->full_path, dev->dev_id, now);
 		dev->announced = now;
-		n++;
 	}
 	mutex_unlock(&srn_srv_lock);
 	if (!n)
 		return sizeof(rsp->hdr);
-	rsp->nr_sizes = cpu_to_le32(n);
-	return struct_size(rsp, sizes, n);
+	rsp->nr_events = cpu_to_le32(n);
+	return struct_size(rsp, events, n);
 }
 
 /* ------------------------------------------------------------ sysfs */
@@ -719,6 +745,7 @@ static ssize_t force_close_store(struct device *d,
 			dev = xa_erase(&sess->devs, a.dev_id);
 			if (dev) {
 				list_del(&dev->list);
+				srn_srv_note_closed(sess, a.dev_id);
 				ret = 0;
 			}
 		}

@@ -126,7 +126,7 @@ struct Mapping {
 	std::string session;
 	std::string device_path;  ///< mapping_path
 	std::string access;       ///< ro, rw, migration
-	std::string state;        ///< open, disconnected, closing
+	std::string state;        ///< open, disconnected, closing, closed
 	bool operator==(const Mapping &) const = default;
 };
 

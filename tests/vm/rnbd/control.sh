@@ -3,12 +3,13 @@
 # per-session state, devices and negotiated parameters; the usage texts;
 # reconnect_delay_ms and max_reconnect_attempts per session (the delay is
 # kept, a path gives up and starts again when the limit is written); the
-# server's force_close of one device (its I/O fails, remap_device
-# reopens it) and of a whole session (the client reconnects and reopens,
-# the data is intact) with its input checks; unmap_device "force" of a
-# device that is open (the opener reads nothing afterwards) and of a device
-# whose I/O is held without a server (the held read fails at once instead
-# of after the hold timeout).
+# server's force_close of one device (the client learns it with its next
+# heartbeat and marks the device closed, its I/O fails, a reconnect does
+# not reopen it, remap_device does) and of a whole session (the client
+# reconnects and reopens, the data is intact) with its input checks;
+# unmap_device "force" of a device that is open (the opener reads nothing
+# afterwards) and of a device whose I/O is held without a server (the held
+# read fails at once instead of after the hold timeout).
 # vm-args: --mem 1024
 . "$(dirname "$0")/_lib.sh"
 
@@ -53,18 +54,32 @@ expect_write_err "No such file or directory" "$SRV_CTL/force_close" "sessname=fc
 assert_contains "$(cat "$SRV_CTL/devices")" "fc 1 rw" "server devices"
 sysfs_write "$SRV_CTL/force_close" "sessname=fc dev_id=1" || fail "force_close dev_id=1: $WERR"
 assert_eq "$(cat "$SRV_CTL/devices")" "" "server devices after force_close"
+# The next heartbeat response tells the client (SRN_DEV_EV_CLOSED).
+wait_for '[ "$(rnbd_sysfs "$dev" state)" == closed ]' 15
+assert_eq "$(cat "$CLT_CTL/devices")" "$dev fc /dev/$srd rw closed" "client ctl/devices after force_close"
+grep -q "$dev: closed by the server" <(dmesg) || fail "no 'closed by the server' message"
 if dd if="/dev/$dev" of=/dev/null bs=4k count=1 iflag=direct status=none 2>/dev/null; then
 	fail "read from a force-closed device succeeded"
 fi
+
+note "a reconnect leaves a closed device closed"
+sysfs_write "$SRV_CTL/force_close" "sessname=fc" || fail "force_close sessname=fc: $WERR"
+wait_for 'grep -q " reconnects=1" "$sess/paths"' 30
+wait_for '[ "$(cat "$sess/state")" == connected ]' 30
+sleep 2
+assert_eq "$(rnbd_sysfs "$dev" state)" closed "state after the reconnect"
+assert_eq "$(cat "$SRV_CTL/devices")" "" "server devices after the reconnect"
 sysfs_write "$d/remap_device" 1 || fail "remap_device after force_close: $WERR"
-assert_contains "$(cat "$SRV_CTL/devices")" "fc 2 rw" "server devices after remap"
+assert_eq "$(rnbd_sysfs "$dev" state)" open "state after remap_device"
+# The session is new on the server since the reconnect: ids start at 1.
+assert_contains "$(cat "$SRV_CTL/devices")" "fc 1 rw" "server devices after remap"
 assert_eq "$(sha_range "/dev/$dev" 0 $((2 << 20)))" "$suma" "data after remap"
 
 note "force_close of the session (reconnect_delay_ms 3000)"
 echo 3000 >"$sess/reconnect_delay_ms"
 start=$SECONDS
 sysfs_write "$SRV_CTL/force_close" "sessname=fc" || fail "force_close sessname=fc: $WERR"
-wait_for 'grep -q " reconnects=1" "$sess/paths"' 30
+wait_for 'grep -q " reconnects=2" "$sess/paths"' 30
 [ $((SECONDS - start)) -ge 2 ] || fail "reconnected after $((SECONDS - start)) s despite reconnect_delay_ms 3000"
 wait_for '[ "$(rnbd_sysfs "$dev" state)" == open ]' 30
 assert_eq "$(cat "$SRV_CTL/sessions")" "fc paths=1 devices=1" "server sessions after reconnect"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # rnbd resize and remap_device: when the server's disk grows, the mapping
-# follows by itself within a few heartbeats (size notice), also a second
+# follows by itself within a few heartbeats (SIZE event), also a second
 # mapping of the same disk in another session; resize sets the mapping's
 # size (not beyond the server's size: EINVAL) and the new end is writable
 # and lands on the server's disk; a size set with resize stays until the
@@ -29,7 +29,7 @@ wait_for "size_is $ro $((32 << 20))" 15
 grep -q "srnbd[0-9]*: the server's device is now 65536 sectors, resized" <(dmesg) ||
 	fail "no resize message from the client"
 grep -q "session rs: /dev/$srd (device 1) is now 65536 sectors, telling the client" <(dmesg) ||
-	fail "no notice message from the server"
+	fail "no SIZE event message from the server"
 rnbd_unmap "$ro"
 
 note "resize"
