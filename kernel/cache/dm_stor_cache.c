@@ -71,7 +71,6 @@ enum sc_bio_type {
 	SC_BIO_RETRY,	/* read hit sent to the origin again */
 	SC_BIO_FILL,	/* read miss whose data also fills a cblock */
 	SC_BIO_WT,	/* write to the origin plus a clone to the cache */
-	SC_BIO_EXTEND,	/* partial read miss served by a whole-block read */
 };
 
 enum sc_counter {
@@ -109,7 +108,8 @@ struct sc_fill {
 	struct list_head list;
 	struct sc_cache *c;
 	struct bio *bio;
-	struct bio *orig;	/* SC_BIO_EXTEND: the partial read to answer */
+	atomic_t parts;		/* origin reads into the pages not done yet */
+	bool failed;		/* one of them failed: nothing to write */
 	u32 cblock;
 	u32 gen;
 	struct page *pages[];	/* c->fill_pages of them */
@@ -193,6 +193,7 @@ struct sc_bio {
 	u64 nr_oblocks;
 	struct bvec_iter iter;	/* as remapped to the origin */
 	struct sc_fill *fill;
+	u32 fill_off;		/* SC_BIO_FILL: byte offset in the block */
 };
 
 static inline void sc_inc(struct sc_cache *c, enum sc_counter i)
@@ -426,7 +427,8 @@ static struct sc_fill *sc_fill_alloc(struct sc_cache *c, u32 cb, u32 gen)
 		__bio_add_page(f->bio, f->pages[i], PAGE_SIZE, 0);
 	f->bio->bi_iter.bi_sector = (sector_t)cb << c->block_shift;
 	f->c = c;
-	f->orig = NULL;
+	atomic_set(&f->parts, 1);
+	f->failed = false;
 	f->cblock = cb;
 	f->gen = gen;
 	INIT_LIST_HEAD(&f->list);
@@ -434,13 +436,15 @@ static struct sc_fill *sc_fill_alloc(struct sc_cache *c, u32 cb, u32 gen)
 	return f;
 }
 
-/* Copy the data of a completed read (@iter as submitted) into @f's pages. */
+/*
+ * Copy the data of a completed read (@iter as submitted) into @f's pages,
+ * from byte @off of the block on.
+ */
 static void sc_fill_copy(struct sc_fill *f, struct bio *src,
-			 struct bvec_iter iter)
+			 struct bvec_iter iter, size_t off)
 {
 	struct bvec_iter it;
 	struct bio_vec bv;
-	size_t off = 0;
 
 	__bio_for_each_segment(bv, src, it, iter) {
 		unsigned int done = 0;
@@ -464,71 +468,37 @@ static void sc_fill_copy(struct sc_fill *f, struct bio *src,
 	}
 }
 
-/*
- * Copy @len bytes at byte @off of @f's pages into the data of @dst (its
- * current iterator), the reverse of sc_fill_copy().
- */
-static void sc_fill_copy_out(struct sc_fill *f, size_t off, struct bio *dst)
-{
-	struct bvec_iter it;
-	struct bio_vec bv;
-
-	bio_for_each_segment(bv, dst, it) {
-		unsigned int done = 0;
-
-		while (done < bv.bv_len) {
-			struct page *s = f->pages[off >> PAGE_SHIFT];
-			unsigned int soff = off & (PAGE_SIZE - 1);
-			unsigned int n = min_t(unsigned int, bv.bv_len - done,
-					       PAGE_SIZE - soff);
-			struct bio_vec part = {
-				.bv_page = bv.bv_page,
-				.bv_offset = bv.bv_offset + done,
-				.bv_len = n,
-			};
-
-			memcpy_to_bvec(&part, page_address(s) + soff);
-			done += n;
-			off += n;
-		}
-	}
-}
-
 static void sc_queue_fill(struct sc_cache *c, struct sc_fill *f);
-static void sc_queue_retry(struct sc_cache *c, struct bio *bio);
 
 /*
- * The whole-block origin read of a partial read miss completed: answer the
- * partial read from the pages, then write them to the cache.  On an error
- * the partial read is sent to the origin on its own, so an error elsewhere
- * in the block does not fail it.
+ * One origin read into @f's pages is over: after the last one the block is
+ * written to the cache, unless one of them failed.  Any context.
  */
-static void sc_extend_endio(struct bio *rd)
+static void sc_fill_part_done(struct sc_cache *c, struct sc_fill *f)
 {
-	struct sc_fill *f = rd->bi_private;
-	struct sc_cache *c = f->c;
-	struct bio *orig = f->orig;
-	blk_status_t status = rd->bi_status;
 	unsigned long flags;
-	size_t off;
 
-	bio_put(rd);
-	if (status) {
+	if (!atomic_dec_and_test(&f->parts))
+		return;
+	if (READ_ONCE(f->failed)) {
 		spin_lock_irqsave(&c->lock, flags);
 		sc_fill_failed_locked(c, f->cblock, f->gen);
 		spin_unlock_irqrestore(&c->lock, flags);
 		sc_fill_free(f);
-		sc_pb(orig)->type = SC_BIO_RETRY;
-		sc_inc(c, SC_RETRIES);
-		sc_queue_retry(c, orig);
 		return;
 	}
-	/* @orig is remapped to the origin, where blocks start at sector 0. */
-	off = (size_t)(orig->bi_iter.bi_sector & (c->block_sectors - 1))
-		<< SECTOR_SHIFT;
-	sc_fill_copy_out(f, off, orig);
-	bio_endio(orig);
 	sc_queue_fill(c, f);
+}
+
+/* A read of the rest of a partial miss's block (sc_map_read_split()). */
+static void sc_fill_rest_endio(struct bio *rd)
+{
+	struct sc_fill *f = rd->bi_private;
+
+	if (rd->bi_status)
+		WRITE_ONCE(f->failed, true);
+	bio_put(rd);
+	sc_fill_part_done(f->c, f);
 }
 
 static void sc_fill_endio(struct bio *bio)
@@ -686,40 +656,89 @@ static inline bool sc_block_fits(struct sc_cache *c, u64 ob)
 }
 
 /*
- * A partial read miss of a block the policy wants: read the whole block from
- * the origin into the fill's pages (a clone sharing them), answer the read
- * from there and write the block to the cache (sc_extend_endio()).  Without
- * memory the read goes to the origin as a plain miss.
+ * A clone of @f's pages reading origin sectors @first .. @first + @n - 1 of
+ * the block into them (which start at sector @start).
  */
-static int sc_map_read_extend(struct sc_cache *c, struct bio *bio,
-			      struct sc_bio *pb, u32 cb, u32 gen)
+static struct bio *sc_fill_rest_bio(struct sc_cache *c, struct sc_fill *f,
+				    sector_t start, sector_t first,
+				    sector_t n, blk_opf_t sync)
+{
+	struct bio *rd;
+
+	rd = bio_alloc_clone(c->origin->bdev, f->bio,
+			     GFP_NOWAIT | __GFP_NOWARN, &c->bs);
+	if (!rd)
+		return NULL;
+	rd->bi_opf = REQ_OP_READ | sync;
+	bio_advance(rd, (first - start) << SECTOR_SHIFT);
+	rd->bi_iter.bi_size = n << SECTOR_SHIFT;
+	rd->bi_iter.bi_sector = first;
+	rd->bi_end_io = sc_fill_rest_endio;
+	rd->bi_private = f;
+	return rd;
+}
+
+/*
+ * A partial read miss of a block the policy wants.  The read itself goes
+ * to the origin as it is, a plain miss, and is answered as soon as its data
+ * is in; the rest of the block is read from the origin into the fill's
+ * pages beside it (one read before the bio's range, one after, as needed).
+ * The read's data is copied into the pages too (sc_end_io_fill()), and once
+ * all of them are in, the whole block is written to the cache.  The origin
+ * reads each byte of the block once, as with one whole-block read, but the
+ * caller waits only for its own range.  Without memory the read is a plain
+ * miss and nothing is promoted.
+ */
+static int sc_map_read_split(struct sc_cache *c, struct bio *bio,
+			     struct sc_bio *pb, u32 cb, u32 gen)
 {
 	struct sc_fill *f = sc_fill_alloc(c, cb, gen);
-	struct bio *rd = NULL;
+	struct bio *before = NULL, *after = NULL;
+	blk_opf_t sync = bio->bi_opf & REQ_SYNC;
+	sector_t start, first, end, last;
 	unsigned long flags;
 
-	sc_remap_origin(c, bio, pb);	/* also the fallback */
-	if (f)
-		rd = bio_alloc_clone(c->origin->bdev, f->bio,
-				     GFP_NOWAIT | __GFP_NOWARN, &c->bs);
-	if (!rd) {
-		spin_lock_irqsave(&c->lock, flags);
-		sc_fill_failed_locked(c, cb, gen);
-		spin_unlock_irqrestore(&c->lock, flags);
-		if (f)
-			sc_fill_free(f);
-		return DM_MAPIO_REMAPPED;
+	sc_remap_origin(c, bio, pb);
+	first = pb->iter.bi_sector;
+	end = first + bio_sectors(bio);
+	start = first & ~((sector_t)c->block_sectors - 1);
+	last = start + c->block_sectors;
+	if (!f)
+		goto plain;
+	if (first > start) {
+		before = sc_fill_rest_bio(c, f, start, start, first - start,
+					  sync);
+		if (!before)
+			goto plain;
 	}
-	rd->bi_opf = REQ_OP_READ | (bio->bi_opf & REQ_SYNC);
-	rd->bi_iter.bi_sector = pb->iter.bi_sector & ~((sector_t)c->block_sectors - 1);
-	rd->bi_end_io = sc_extend_endio;
-	rd->bi_private = f;
-	f->orig = bio;
-	pb->type = SC_BIO_EXTEND;
+	if (end < last) {
+		after = sc_fill_rest_bio(c, f, start, end, last - end, sync);
+		if (!after)
+			goto plain;
+	}
+	atomic_add(!!before + !!after, &f->parts);
+	pb->type = SC_BIO_FILL;
+	pb->fill = f;
+	pb->fill_off = (first - start) << SECTOR_SHIFT;
 	pb->cblock = cb;
 	pb->gen = gen;
-	dm_submit_bio_remap(bio, rd);
+	/* The caller's read first: it is the one somebody waits for. */
+	dm_submit_bio_remap(bio, NULL);
+	if (before)
+		submit_bio_noacct(before);
+	if (after)
+		submit_bio_noacct(after);
 	return DM_MAPIO_SUBMITTED;
+
+plain:
+	if (before)
+		bio_put(before);
+	spin_lock_irqsave(&c->lock, flags);
+	sc_fill_failed_locked(c, cb, gen);
+	spin_unlock_irqrestore(&c->lock, flags);
+	if (f)
+		sc_fill_free(f);
+	return DM_MAPIO_REMAPPED;
 }
 
 static int sc_map_read(struct sc_cache *c, struct bio *bio, struct sc_bio *pb)
@@ -781,7 +800,7 @@ static int sc_map_read(struct sc_cache *c, struct bio *bio, struct sc_bio *pb)
 
 	sc_inc(c, SC_READ_MISSES);
 	if (res.op == SCP_OP_PROMOTE && !whole)
-		return sc_map_read_extend(c, bio, pb, cb, gen);
+		return sc_map_read_split(c, bio, pb, cb, gen);
 	if (res.op == SCP_OP_PROMOTE) {
 		pb->fill = sc_fill_alloc(c, cb, gen);
 		if (pb->fill) {
@@ -1009,17 +1028,11 @@ static int sc_end_io_hit(struct sc_cache *c, struct bio *bio,
 static void sc_end_io_fill(struct sc_cache *c, struct bio *bio,
 			   struct sc_bio *pb, blk_status_t error)
 {
-	unsigned long flags;
-
-	if (error) {
-		spin_lock_irqsave(&c->lock, flags);
-		sc_fill_failed_locked(c, pb->cblock, pb->gen);
-		spin_unlock_irqrestore(&c->lock, flags);
-		sc_fill_free(pb->fill);
-		return;
-	}
-	sc_fill_copy(pb->fill, bio, pb->iter);
-	sc_queue_fill(c, pb->fill);
+	if (error)
+		WRITE_ONCE(pb->fill->failed, true);
+	else
+		sc_fill_copy(pb->fill, bio, pb->iter, pb->fill_off);
+	sc_fill_part_done(c, pb->fill);
 }
 
 static void sc_end_io_wt(struct sc_cache *c, struct sc_bio *pb,

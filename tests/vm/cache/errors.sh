@@ -11,6 +11,9 @@
 # and drops the cached copy of its block (afterwards the block reads as the
 # origin has it, the old data, not the copy the write left in the cache).
 #
+# Origin failing in one 4 KiB of a 64 KiB block: partial reads beside it
+# succeed and cache nothing, a read of it fails.
+#
 # Cache failing: every read returns the right data and no error (hits are
 # retried on the origin: cache_errors and retries count), promotions fail
 # quietly, writes succeed with the origin's result (in wt the failed cache
@@ -141,4 +144,34 @@ for cfg in "8 wt" "128 wt" "128 wa"; do
 	# Put region C back as $data has it for the next round.
 	dd if="$data" of="/dev/$o" bs=4k skip=$C seek=$C count=$CN oflag=direct status=none
 done
-pass "origin and cache failures: 8 wt, 128 wt, 128 wa"
+
+# A partial miss of a 64 KiB block reads the rest of the block beside the
+# caller's read.  An origin error in that rest must not fail the caller's
+# read, and the block must not be cached; an error in the caller's own
+# range fails it.  The origin gets one failing 4 KiB block, D + 8.
+D=3584 DE=$(((3584 + 8) * 8))
+note "origin failing inside a 64 KiB block, around a partial read"
+dmsetup suspend sco
+dmsetup load sco --table "0 $DE linear /dev/$o 0
+$DE 8 error
+$((DE + 8)) $((olen - DE - 8)) linear /dev/$o $((DE + 8))"
+dmsetup resume sco
+settle
+dmsetup create sc --table "0 $olen stor-cache /dev/mapper/sco /dev/mapper/scc 128 wt"
+dmsetup message sc 0 clear_stats
+assert_eq "$(got $D 1)" "$(want $D 1)" "4 KiB read before the failing 4 KiB of its block"
+assert_eq "$(got $((D + 12)) 1)" "$(want $((D + 12)) 1)" "4 KiB read after the failing 4 KiB of its block"
+wait_fills
+assert_eq "$(st 9)" 0 "origin_errors after reads beside the failing 4 KiB"
+assert_eq "$(st 10)" 0 "cached_blocks after reads beside the failing 4 KiB"
+expect_rc 1 "Input/output error" -- read4k $((D + 8)) 1
+wait_fills
+assert_eq "$(st 9)" 1 "origin_errors after reading the failing 4 KiB"
+assert_eq "$(st 10)" 0 "cached_blocks after reading the failing 4 KiB"
+set_table sco linear
+assert_eq "$(got $D 1)" "$(want $D 1)" "4 KiB read with the origin whole again"
+wait_fills
+assert_eq "$(st 10)" 1 "cached_blocks with the origin whole again"
+assert_eq "$(got $((D + 8)) 1)" "$(want $((D + 8)) 1)" "the once failing 4 KiB, from the cache"
+dmsetup remove sc
+pass "origin and cache failures: 8 wt, 128 wt, 128 wa; an origin error beside a partial read"
