@@ -297,6 +297,15 @@ static void sc_fill_failed_locked(struct sc_cache *c, u32 cb, u32 gen)
 	sc_inc(c, SC_PROMOTION_FAILURES);
 }
 
+static void sc_fill_failed(struct sc_cache *c, u32 cb, u32 gen)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&c->lock, flags);
+	sc_fill_failed_locked(c, cb, gen);
+	spin_unlock_irqrestore(&c->lock, flags);
+}
+
 static u64 sc_oblock_of(void *ctx, u32 cblock)
 {
 	struct sc_cache *c = ctx;
@@ -476,21 +485,17 @@ static void sc_queue_fill(struct sc_cache *c, struct sc_fill *f);
  */
 static void sc_fill_part_done(struct sc_cache *c, struct sc_fill *f)
 {
-	unsigned long flags;
-
 	if (!atomic_dec_and_test(&f->parts))
 		return;
 	if (READ_ONCE(f->failed)) {
-		spin_lock_irqsave(&c->lock, flags);
-		sc_fill_failed_locked(c, f->cblock, f->gen);
-		spin_unlock_irqrestore(&c->lock, flags);
+		sc_fill_failed(c, f->cblock, f->gen);
 		sc_fill_free(f);
 		return;
 	}
 	sc_queue_fill(c, f);
 }
 
-/* A read of the rest of a partial miss's block (sc_map_read_split()). */
+/* A read of the rest of a partial miss's block (sc_map_read_promote()). */
 static void sc_fill_rest_endio(struct bio *rd)
 {
 	struct sc_fill *f = rd->bi_private;
@@ -679,24 +684,23 @@ static struct bio *sc_fill_rest_bio(struct sc_cache *c, struct sc_fill *f,
 }
 
 /*
- * A partial read miss of a block the policy wants.  The read itself goes
- * to the origin as it is, a plain miss, and is answered as soon as its data
- * is in; the rest of the block is read from the origin into the fill's
- * pages beside it (one read before the bio's range, one after, as needed).
- * The read's data is copied into the pages too (sc_end_io_fill()), and once
- * all of them are in, the whole block is written to the cache.  The origin
- * reads each byte of the block once, as with one whole-block read, but the
- * caller waits only for its own range.  Without memory the read is a plain
- * miss and nothing is promoted.
+ * A read miss of a block the policy wants (block @cb, FILLING, generation
+ * @gen).  The read itself goes to the origin as it is, a plain miss, and is
+ * answered as soon as its data is in.  Its data is copied into the fill's
+ * pages (sc_end_io_fill()); if it covers only part of the block, the rest
+ * is read from the origin into the pages beside it (one read before the
+ * bio's range, one after, as needed).  Once all of them are in, the whole
+ * block is written to the cache.  The origin reads each byte of the block
+ * once, as with one whole-block read, but the caller waits only for its own
+ * range.  Without memory the read is a plain miss and nothing is promoted.
  */
-static int sc_map_read_split(struct sc_cache *c, struct bio *bio,
-			     struct sc_bio *pb, u32 cb, u32 gen)
+static int sc_map_read_promote(struct sc_cache *c, struct bio *bio,
+			       struct sc_bio *pb, u32 cb, u32 gen)
 {
 	struct sc_fill *f = sc_fill_alloc(c, cb, gen);
 	struct bio *before = NULL, *after = NULL;
 	blk_opf_t sync = bio->bi_opf & REQ_SYNC;
 	sector_t start, first, end, last;
-	unsigned long flags;
 
 	sc_remap_origin(c, bio, pb);
 	first = pb->iter.bi_sector;
@@ -733,9 +737,7 @@ static int sc_map_read_split(struct sc_cache *c, struct bio *bio,
 plain:
 	if (before)
 		bio_put(before);
-	spin_lock_irqsave(&c->lock, flags);
-	sc_fill_failed_locked(c, cb, gen);
-	spin_unlock_irqrestore(&c->lock, flags);
+	sc_fill_failed(c, cb, gen);
 	if (f)
 		sc_fill_free(f);
 	return DM_MAPIO_REMAPPED;
@@ -745,8 +747,6 @@ static int sc_map_read(struct sc_cache *c, struct bio *bio, struct sc_bio *pb)
 {
 	sector_t sector = dm_target_offset(c->ti, bio->bi_iter.bi_sector);
 	u64 ob = sector >> c->block_shift;
-	bool whole = !(sector & (c->block_sectors - 1)) &&
-		     bio_sectors(bio) == c->block_sectors;
 	struct scp_result res = { .op = SCP_OP_NONE };
 	unsigned long flags;
 	u32 cb, gen = 0;
@@ -799,20 +799,8 @@ static int sc_map_read(struct sc_cache *c, struct bio *bio, struct sc_bio *pb)
 	}
 
 	sc_inc(c, SC_READ_MISSES);
-	if (res.op == SCP_OP_PROMOTE && !whole)
-		return sc_map_read_split(c, bio, pb, cb, gen);
-	if (res.op == SCP_OP_PROMOTE) {
-		pb->fill = sc_fill_alloc(c, cb, gen);
-		if (pb->fill) {
-			pb->type = SC_BIO_FILL;
-			pb->cblock = cb;
-			pb->gen = gen;
-		} else {
-			spin_lock_irqsave(&c->lock, flags);
-			sc_fill_failed_locked(c, cb, gen);
-			spin_unlock_irqrestore(&c->lock, flags);
-		}
-	}
+	if (res.op == SCP_OP_PROMOTE)
+		return sc_map_read_promote(c, bio, pb, cb, gen);
 	sc_remap_origin(c, bio, pb);
 	return DM_MAPIO_REMAPPED;
 }
