@@ -14,8 +14,9 @@ KDIR       ?= /lib/modules/$(KVER)/build
 JOBS       ?= $(shell nproc)
 CTEST_ARGS ?=
 SRC        := $(abspath .)
-# Every kernel whose headers are installed.
-KVERS      := $(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build)))
+# Every kernel whose headers are installed, except scripts/debug-kernel's
+# (make modules KVER=<kver>-storctl-debug builds for it; docs/vm-harness.md).
+KVERS      := $(filter-out %-storctl-debug,$(notdir $(patsubst %/build,%,$(wildcard /lib/modules/*/build))))
 
 .PHONY: all userspace modules modules-all check test unit vm-test demo \
 	deps clean distclean bench

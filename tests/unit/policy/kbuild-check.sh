@@ -10,6 +10,7 @@ shift
 kvers=("$@")
 if [ ${#kvers[@]} -eq 0 ]; then
 	for d in /lib/modules/*/build; do
+		case $d in */*-storctl-debug/build) continue ;; esac
 		[ -d "$d" ] && kvers+=("$(basename "$(dirname "$d")")")
 	done
 fi
